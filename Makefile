@@ -1,0 +1,26 @@
+# The two commands of README.rst. Both build the pinned environment in .venv
+# on first use (about a minute on a fresh machine) and reuse it afterwards.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
+
+.PHONY: benchmark test env clean
+
+benchmark: $(STAMP)
+	$(BIN)/python -m sklearn_noisy.benchmark $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+env: $(STAMP)
+
+$(STAMP):
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --constraint requirements/constraints.txt \
+		--editable ".[test,vision,benchmark]"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

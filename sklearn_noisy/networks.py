@@ -1,0 +1,146 @@
+"""Default networks, chosen from the shape of X at fit time.
+
+2-D data ``(n_samples, n_features)`` gets :class:`MLP`; images
+``(n_samples, H, W)`` or ``(n_samples, C, H, W)`` get :class:`SmallCNN`.
+Both return logits; the estimators apply the softmax.
+"""
+
+import copy
+import inspect
+import math
+
+from torch import nn
+
+
+class MLP(nn.Module):
+    """Fully connected ReLU network returning logits.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    n_classes : int
+        Number of output logits.
+    hidden_units : tuple of int, default=(256, 256)
+        Width of each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after every hidden layer.
+    """
+
+    def __init__(self, n_features, n_classes, hidden_units=(256, 256), dropout=0.0):
+        super().__init__()
+        layers = []
+        width = n_features
+        for units in hidden_units:
+            layers += [nn.Linear(width, units), nn.ReLU()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = units
+        layers.append(nn.Linear(width, n_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        return self.layers(X.flatten(1))
+
+
+class SmallCNN(nn.Module):
+    """Two convolution blocks and a linear head, for small images.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(H, W)`` or ``(C, H, W)`` of one sample.
+    n_classes : int
+        Number of output logits.
+    channels : tuple of int, default=(32, 64)
+        Output channels of the convolution blocks (3x3 conv, batch norm,
+        ReLU, 2x2 max-pool when the map is still larger than 1 pixel).
+    hidden_units : int, default=128
+        Width of the hidden linear layer.
+    dropout : float, default=0.0
+        Dropout before the output layer.
+    """
+
+    def __init__(self, input_shape, n_classes, channels=(32, 64), hidden_units=128,
+                 dropout=0.0):
+        super().__init__()
+        if len(input_shape) == 2:
+            input_shape = (1, *input_shape)
+        in_channels, height, width = input_shape
+        blocks = []
+        for out_channels in channels:
+            blocks += [
+                nn.Conv2d(in_channels, out_channels, 3, padding=1),
+                nn.BatchNorm2d(out_channels),
+                nn.ReLU(),
+            ]
+            if min(height, width) >= 2:
+                blocks.append(nn.MaxPool2d(2))
+                height, width = height // 2, width // 2
+            in_channels = out_channels
+        self.features = nn.Sequential(*blocks)
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(in_channels * height * width, hidden_units),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden_units, n_classes),
+        )
+
+    def forward(self, X):
+        if X.dim() == 3:
+            X = X.unsqueeze(1)
+        return self.head(self.features(X))
+
+
+def default_network(input_shape, n_classes, **kwargs):
+    """Build the default network for samples of ``input_shape``."""
+    if len(input_shape) == 1:
+        return MLP(input_shape[0], n_classes, **kwargs)
+    if len(input_shape) in (2, 3):
+        return SmallCNN(tuple(input_shape), n_classes, **kwargs)
+    raise ValueError(
+        "X must be 2-D (n_samples, n_features), 3-D (n_samples, H, W) or "
+        f"4-D (n_samples, C, H, W); got {len(input_shape) + 1}-D."
+    )
+
+
+def build_network(module, input_shape, n_classes, kwargs):
+    """Turn the ``module`` parameter of an estimator into a fresh network.
+
+    ``None`` builds :func:`default_network`; a module class is instantiated
+    with ``kwargs`` plus whichever of ``n_features``, ``input_shape`` and
+    ``n_classes`` its constructor accepts; a module instance is deep-copied,
+    so every fit starts from the caller's weights and never changes them.
+    """
+    if module is None:
+        return default_network(input_shape, n_classes, **kwargs)
+    if isinstance(module, nn.Module):
+        if kwargs:
+            raise ValueError(
+                "module__* parameters cannot be applied to a module instance; "
+                "pass the module class instead."
+            )
+        return copy.deepcopy(module)
+    if isinstance(module, type) and issubclass(module, nn.Module):
+        inferred = {
+            "n_features": math.prod(input_shape),
+            "input_shape": tuple(input_shape),
+            "n_classes": n_classes,
+        }
+        accepted = inspect.signature(module).parameters
+        kwargs = {
+            **{key: value for key, value in inferred.items() if key in accepted},
+            **kwargs,
+        }
+        return module(**kwargs)
+    raise TypeError(
+        "module must be None, a torch.nn.Module subclass or a torch.nn.Module "
+        f"instance; got {module!r}."
+    )
+
+
+def count_parameters(module):
+    """Number of trainable parameters of ``module``."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+

@@ -1,0 +1,175 @@
+"""IDN and CCN label corruptors."""
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.datasets import load_digits, make_classification
+
+from sklearn_noisy import CCNLabelCorruptor, CrossEntropyClassifier, IDNLabelCorruptor
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X[:600] / 16).astype(np.float32), y[:600]
+
+
+def test_idn_prediction_flips_exactly_the_highest_scores(digits):
+    X, y = digits
+    corruptor = IDNLabelCorruptor(0.3, n_epochs=5, random_state=0)
+    X_out, y_noisy = corruptor.fit_resample(X, y)
+    assert X_out is X or np.shares_memory(X_out, X)
+    mask = corruptor.noise_mask_
+    assert mask.sum() == round(0.3 * len(y))
+    np.testing.assert_array_equal(mask, y_noisy != y)
+
+    S = corruptor.average_softmax_
+    np.testing.assert_allclose(S.sum(axis=1), 1, atol=1e-5)
+    others = S.copy()
+    others[np.arange(len(y)), y] = -np.inf
+    np.testing.assert_allclose(corruptor.noise_scores_, others.max(axis=1))
+    # every flipped sample scores at least as high as every kept one
+    assert corruptor.noise_scores_[mask].min() >= corruptor.noise_scores_[~mask].max()
+    # the wrong label is the most confused other class
+    np.testing.assert_array_equal(y_noisy[mask], others.argmax(axis=1)[mask])
+
+
+def test_idn_prediction_averages_the_softmax_of_every_epoch(digits):
+    X, y = digits
+    one_epoch = IDNLabelCorruptor(0.2, n_epochs=1, random_state=0).fit(X, y)
+    one_epoch.fit_resample(X, y)
+    net = CrossEntropyClassifier(max_epochs=1, random_state=0)
+    # with one epoch the average is the final network's softmax
+    assert one_epoch.average_softmax_.shape == (len(y), 10)
+    assert np.all(one_epoch.average_softmax_ >= 0)
+    custom = IDNLabelCorruptor(0.2, estimator=net.set_params(max_epochs=2), random_state=0)
+    custom.fit_resample(X, y)
+    assert net.callbacks is None  # the caller's estimator is cloned, not changed
+
+
+def test_idn_is_reproducible_and_leaves_y_alone(digits):
+    X, y = digits
+    y_before = y.copy()
+    first = IDNLabelCorruptor(0.2, n_epochs=3, random_state=5).fit_resample(X, y)[1]
+    second = IDNLabelCorruptor(0.2, n_epochs=3, random_state=5).fit_resample(X, y)[1]
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(y, y_before)
+
+
+def test_idn_zero_rate_changes_nothing(digits):
+    X, y = digits
+    for strategy in ("prediction", "projection"):
+        _, y_noisy = IDNLabelCorruptor(0.0, strategy=strategy, n_epochs=1,
+                                       random_state=0).fit_resample(X, y)
+        np.testing.assert_array_equal(y_noisy, y)
+
+
+def test_idn_keeps_label_type():
+    X, y = make_classification(n_samples=200, n_classes=3, n_informative=4, random_state=0)
+    names = np.array(["a", "b", "c"])[y]
+    corruptor = IDNLabelCorruptor(0.25, n_epochs=2, random_state=0)
+    _, noisy = corruptor.fit_resample(X, names)
+    assert noisy.dtype == names.dtype and set(noisy) <= {"a", "b", "c"}
+    assert (noisy != names).sum() == 50
+
+
+def test_idn_accepts_sparse_and_returns_it_unchanged():
+    X, y = make_classification(n_samples=120, n_classes=2, random_state=0)
+    X_sparse = sparse.csr_matrix(X)
+    corruptor = IDNLabelCorruptor(0.2, strategy="projection", random_state=0)
+    X_out, y_sparse = corruptor.fit_resample(X_sparse, y)
+    assert sparse.issparse(X_out)
+    _, y_dense = IDNLabelCorruptor(0.2, strategy="projection", random_state=0).fit_resample(X, y)
+    np.testing.assert_array_equal(y_sparse, y_dense)
+
+
+def test_idn_projection_flip_rates_are_truncated_normal_around_the_rate():
+    X, y = make_classification(n_samples=20000, n_features=10, n_informative=6,
+                               n_classes=4, random_state=0)
+    rate = 0.3
+    corruptor = IDNLabelCorruptor(rate, strategy="projection", random_state=0)
+    corruptor.fit_resample(X, y)
+    flip_rates = corruptor.noise_scores_
+    assert flip_rates.min() >= 0 and flip_rates.max() <= 1
+    # truncation at [0, 1], not [rate, rate + 0.1] (a known bug of a public script)
+    assert flip_rates.min() < rate - 0.2 and flip_rates.max() > rate + 0.2
+    assert abs(flip_rates.mean() - rate) < 0.005
+    assert abs(flip_rates.std() - 0.1) < 0.01
+    assert abs(corruptor.noise_rate_ - rate) < 0.015
+    # flips depend on the instance: within a class, the wrong label varies
+    flipped = corruptor.noise_mask_ & (y == 0)
+    assert len(np.unique(corruptor.noisy_labels_[flipped])) == 3
+
+
+@pytest.mark.parametrize("transition, expected", [
+    ("symmetric", np.array([[0.6, 0.2, 0.2], [0.2, 0.6, 0.2], [0.2, 0.2, 0.6]])),
+    ("pair", np.array([[0.6, 0.4, 0.0], [0.0, 0.6, 0.4], [0.4, 0.0, 0.6]])),
+    ({0: 2}, np.array([[0.6, 0.0, 0.4], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])),
+    (np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.1, 0.1, 0.8]]),
+     np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.1, 0.1, 0.8]])),
+])
+def test_ccn_follows_its_transition_matrix(transition, expected):
+    y = np.repeat([0, 1, 2], 20000)
+    corruptor = CCNLabelCorruptor(0.4, transition=transition, random_state=0)
+    _, noisy = corruptor.fit_resample(np.zeros((len(y), 2)), y)
+    np.testing.assert_allclose(corruptor.transition_, expected)
+    np.testing.assert_allclose(corruptor.transition_matrix_, expected, atol=0.015)
+    np.testing.assert_allclose(corruptor.noise_scores_, 1 - expected[y, y])
+    np.testing.assert_array_equal(corruptor.noise_mask_, noisy != y)
+
+
+def test_ccn_cifar10_flips():
+    y = np.repeat(np.arange(10), 2000)
+    corruptor = CCNLabelCorruptor(0.4, transition="cifar10", random_state=0)
+    _, noisy = corruptor.fit_resample(np.zeros((len(y), 1)), y)
+    T = corruptor.transition_
+    for source, target in {9: 1, 2: 0, 4: 7, 3: 5, 5: 3}.items():
+        assert T[source, target] == pytest.approx(0.4)
+    for kept in (0, 1, 6, 7, 8):
+        assert T[kept, kept] == 1.0
+        assert np.all(noisy[y == kept] == kept)
+    with pytest.raises(ValueError, match="cifar10"):
+        CCNLabelCorruptor(0.4, transition="cifar10").fit_resample(
+            np.zeros((30, 1)), np.repeat([0, 1, 2], 10))
+
+
+def test_ccn_passes_any_X_through():
+    y = np.tile([0, 1], 10)
+    X = np.array([["a", np.nan]] * 20, dtype=object)
+    X_out, _ = CCNLabelCorruptor(0.3, random_state=0).fit_resample(X, y)
+    assert X_out is X or np.shares_memory(X_out, X)
+
+
+@pytest.mark.parametrize("corruptor, message", [
+    (CCNLabelCorruptor(1.0), "noise_rate"),
+    (CCNLabelCorruptor(-0.1), "noise_rate"),
+    (IDNLabelCorruptor(1.5), "noise_rate"),
+    (IDNLabelCorruptor(0.2, strategy="confusion"), "strategy"),
+    (CCNLabelCorruptor(0.2, transition="diagonal"), "transition"),
+    (CCNLabelCorruptor(transition=[[0.5, 0.4], [0.0, 1.0]]), "sum to 1"),
+    (CCNLabelCorruptor(transition=[[1.5, -0.5], [0.0, 1.0]]), ">= 0"),
+    (CCNLabelCorruptor(transition=np.eye(3)), "shape"),
+    (CCNLabelCorruptor(transition={0: 7}), "not classes"),
+])
+def test_bad_parameters_get_a_clear_error(corruptor, message):
+    with pytest.raises(ValueError, match=message):
+        corruptor.fit_resample(np.zeros((10, 2)), np.tile([0, 1], 5))
+
+
+@pytest.mark.parametrize("corruptor", [
+    IDNLabelCorruptor(0.2, n_epochs=1), CCNLabelCorruptor(0.2)
+])
+@pytest.mark.parametrize("X_bad, y_bad, message", [
+    (np.zeros((0, 2)), np.zeros(0), "0 sample"),
+    (np.zeros((10, 2)), np.zeros(10), "class"),
+    (np.zeros((10, 2)), np.tile([0, 1], 4), "inconsistent"),
+    (np.zeros((10, 2)), np.linspace(0, 1, 10), "Unknown label type"),
+])
+def test_bad_input_gets_a_clear_error(corruptor, X_bad, y_bad, message):
+    with pytest.raises(ValueError, match=message):
+        corruptor.fit_resample(X_bad, y_bad)
+
+
+def test_idn_rejects_non_finite_features():
+    with pytest.raises(ValueError, match="NaN"):
+        IDNLabelCorruptor(0.2).fit_resample(np.full((10, 2), np.nan), np.tile([0, 1], 5))

@@ -1,0 +1,31 @@
+"""scikit-learn's and imbalanced-learn's check suites over every public estimator."""
+
+import pytest
+from imblearn.utils.estimator_checks import (
+    parametrize_with_checks as parametrize_with_sampler_checks,
+)
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_noisy import CCNLabelCorruptor, CrossEntropyClassifier, IDNLabelCorruptor
+
+CLASSIFIERS = [
+    CrossEntropyClassifier(),
+]
+
+# imbalanced-learn's checks compare two fit_resample calls: seed them.
+CORRUPTORS = [
+    IDNLabelCorruptor(random_state=0),
+    IDNLabelCorruptor(strategy="projection", random_state=0),
+    CCNLabelCorruptor(random_state=0),
+    CCNLabelCorruptor(transition="pair", random_state=0),
+]
+
+
+@parametrize_with_checks(CLASSIFIERS + CORRUPTORS)
+def test_scikit_learn_checks(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_sampler_checks(CORRUPTORS)
+def test_imbalanced_learn_sampler_checks(estimator, check):
+    check(estimator)

@@ -1,0 +1,19 @@
+"""The estimators the benchmark compares, by short name."""
+
+from ..cross_entropy import CrossEntropyClassifier
+
+#: short name -> (label in tables, estimator class)
+METHODS = {
+    "ce": ("CE", CrossEntropyClassifier),
+}
+
+
+def make_method(name, random_state, device="cpu"):
+    """A fresh estimator of method ``name`` with its default parameters."""
+    try:
+        _, estimator_class = METHODS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown method {name!r}; choose from {', '.join(METHODS)}."
+        ) from None
+    return estimator_class(random_state=random_state, device=device)

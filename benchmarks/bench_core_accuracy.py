@@ -20,8 +20,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_noisy import CrossEntropyClassifier
 
 CONFIGS = {
-    "defaults (Adam 1e-3, 100 ep, batch 64)": {},
-    "Adam 1e-3, 50 epochs": {"max_epochs": 50},
+    "defaults (Adam 1e-3, 50 ep, batch 64)": {},
+    "Adam 1e-3, 100 epochs": {"max_epochs": 100},
     "Adam 1e-3, 200 epochs": {"max_epochs": 200},
     "Adam 1e-3, batch 128": {"batch_size": 128},
     "SGD 0.05 momentum 0.9": {"optimizer": torch.optim.SGD, "lr": 0.05,

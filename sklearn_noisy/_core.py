@@ -149,7 +149,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         self,
         module=None,
         *,
-        max_epochs=100,
+        max_epochs=50,
         batch_size=64,
         lr=1e-3,
         optimizer=torch.optim.Adam,

@@ -16,7 +16,7 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
     module : None, torch.nn.Module class or instance, default=None
         The network; ``None`` picks an MLP for 2-D X and a small CNN for
         images. See :class:`~sklearn_noisy.networks.MLP`.
-    max_epochs : int, default=100
+    max_epochs : int, default=50
         Passes over the training data.
     batch_size : int, default=64
         Mini-batch size.
@@ -60,33 +60,6 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
     >>> clf.noise_scores_.shape
     (1797,)
     """
-
-    def __init__(
-        self,
-        module=None,
-        *,
-        max_epochs=100,
-        batch_size=64,
-        lr=1e-3,
-        optimizer=torch.optim.Adam,
-        device="cpu",
-        callbacks=None,
-        verbose=0,
-        random_state=None,
-        **kwargs,
-    ):
-        super().__init__(
-            module,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            device=device,
-            callbacks=callbacks,
-            verbose=verbose,
-            random_state=random_state,
-            **kwargs,
-        )
 
     def _fit_noisy(self, X, y):
         given = torch.as_tensor(y, device=X.device)

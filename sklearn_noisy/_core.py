@@ -466,6 +466,24 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         self._step_optimizer(None)
         return step
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch, for batches that are always ``(X, targets)`` tensors.
+
+        Same notifications and history records as skorch's; it only skips
+        ``skorch.dataset.get_len``, which inspects the batch type every batch.
+        """
+        if iterator is None:
+            return
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            self.history_.record_batch(prefix + "_loss", step["loss"].item())
+            self.history_.record_batch(prefix + "_batch_size", len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        self.history_.record(prefix + "_batch_count", batch_count)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Cross-entropy of logits ``y_pred`` against the targets.
 

@@ -85,10 +85,11 @@ class NoisyLabelClassifier(NeuralNetClassifier):
 
     Parameters
     ----------
-    module : None, torch.nn.Module class or instance, default=None
+    module : None, torch.nn.Module class, factory or instance, default=None
         The network. ``None`` picks :class:`~sklearn_noisy.networks.MLP` for
         2-D X and :class:`~sklearn_noisy.networks.SmallCNN` for 3-D/4-D X. A
-        class receives ``n_features``, ``input_shape`` and ``n_classes`` when
+        class or factory function (such as
+        :func:`~sklearn_noisy.networks.resnet18`) receives ``n_features``, ``input_shape`` and ``n_classes`` when
         its constructor accepts them, plus any ``module__name=value``
         parameters. An instance is deep-copied at every fit. The network must
         return logits.
@@ -116,7 +117,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
     """
 
     _parameter_constraints = {
-        "module": [None, type, torch.nn.Module],
+        "module": [None, callable, torch.nn.Module],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],

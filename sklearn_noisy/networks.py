@@ -108,8 +108,8 @@ def default_network(input_shape, n_classes, **kwargs):
 def build_network(module, input_shape, n_classes, kwargs):
     """Turn the ``module`` parameter of an estimator into a fresh network.
 
-    ``None`` builds :func:`default_network`; a module class is instantiated
-    with ``kwargs`` plus whichever of ``n_features``, ``input_shape`` and
+    ``None`` builds :func:`default_network`; a module class or a factory
+    function is called with ``kwargs`` plus whichever of ``n_features``, ``input_shape`` and
     ``n_classes`` its constructor accepts; a module instance is deep-copied,
     so every fit starts from the caller's weights and never changes them.
     """
@@ -122,7 +122,7 @@ def build_network(module, input_shape, n_classes, kwargs):
                 "pass the module class instead."
             )
         return copy.deepcopy(module)
-    if isinstance(module, type) and issubclass(module, nn.Module):
+    if callable(module):
         inferred = {
             "n_features": math.prod(input_shape),
             "input_shape": tuple(input_shape),
@@ -135,12 +135,41 @@ def build_network(module, input_shape, n_classes, kwargs):
         }
         return module(**kwargs)
     raise TypeError(
-        "module must be None, a torch.nn.Module subclass or a torch.nn.Module "
-        f"instance; got {module!r}."
+        "module must be None, a torch.nn.Module subclass, a function returning "
+        f"a module, or a torch.nn.Module instance; got {module!r}."
     )
 
 
-def count_parameters(module):
-    """Number of trainable parameters of ``module``."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
+
+
+def resnet18(input_shape, n_classes):
+    """torchvision's ResNet-18 with the CIFAR stem (3x3 stride-1 conv, no max-pool).
+
+    The backbone of the SLN and LNL-flywheel papers' CIFAR experiments. Needs the
+    optional ``torchvision`` dependency (``pip install sklearn_noisy[vision]``);
+    usable as ``module=resnet18`` since it takes ``input_shape`` and ``n_classes``.
+    """
+    try:
+        from torchvision.models import resnet18 as torchvision_resnet18
+    except ImportError as exc:
+        raise ImportError(
+            "resnet18 needs torchvision: pip install 'sklearn_noisy[vision]'."
+        ) from exc
+    in_channels = 1 if len(input_shape) == 2 else input_shape[0]
+    network = torchvision_resnet18(weights=None, num_classes=n_classes)
+    network.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1,
+                              bias=False)
+    network.maxpool = nn.Identity()
+    return _ChannelsFirst(network)
+
+
+class _ChannelsFirst(nn.Module):
+    """Adds the channel axis to (n, H, W) batches before ``network``."""
+
+    def __init__(self, network):
+        super().__init__()
+        self.network = network
+
+    def forward(self, X):
+        return self.network(X.unsqueeze(1) if X.dim() == 3 else X)

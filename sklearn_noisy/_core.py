@@ -89,9 +89,9 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         The network. ``None`` picks :class:`~sklearn_noisy.networks.MLP` for
         2-D X and :class:`~sklearn_noisy.networks.SmallCNN` for 3-D/4-D X. A
         class or factory function (such as
-        :func:`~sklearn_noisy.networks.resnet18`) receives ``n_features``, ``input_shape`` and ``n_classes`` when
-        its constructor accepts them, plus any ``module__name=value``
-        parameters. An instance is deep-copied at every fit. The network must
+        :func:`~sklearn_noisy.networks.resnet18`) receives ``n_features``,
+        ``input_shape`` and ``n_classes`` when its signature accepts them,
+        plus any ``module__name=value`` parameters. An instance is deep-copied at every fit. The network must
         return logits.
     max_epochs : int
         Number of passes over the training data.

@@ -12,6 +12,16 @@ import math
 from torch import nn
 
 
+def image_shape_with_channels(input_shape):
+    """``(C, H, W)`` of a sample shape given as ``(H, W)`` or ``(C, H, W)``."""
+    return (1, *input_shape) if len(input_shape) == 2 else tuple(input_shape)
+
+
+def with_channel_axis(X):
+    """Add the channel axis to a ``(n, H, W)`` batch; pass others through."""
+    return X.unsqueeze(1) if X.dim() == 3 else X
+
+
 class MLP(nn.Module):
     """Fully connected ReLU network returning logits.
 
@@ -64,9 +74,7 @@ class SmallCNN(nn.Module):
     def __init__(self, input_shape, n_classes, channels=(32, 64), hidden_units=128,
                  dropout=0.0):
         super().__init__()
-        if len(input_shape) == 2:
-            input_shape = (1, *input_shape)
-        in_channels, height, width = input_shape
+        in_channels, height, width = image_shape_with_channels(input_shape)
         blocks = []
         for out_channels in channels:
             blocks += [
@@ -88,9 +96,7 @@ class SmallCNN(nn.Module):
         )
 
     def forward(self, X):
-        if X.dim() == 3:
-            X = X.unsqueeze(1)
-        return self.head(self.features(X))
+        return self.head(self.features(with_channel_axis(X)))
 
 
 def default_network(input_shape, n_classes, **kwargs):
@@ -109,8 +115,8 @@ def build_network(module, input_shape, n_classes, kwargs):
     """Turn the ``module`` parameter of an estimator into a fresh network.
 
     ``None`` builds :func:`default_network`; a module class or a factory
-    function is called with ``kwargs`` plus whichever of ``n_features``, ``input_shape`` and
-    ``n_classes`` its constructor accepts; a module instance is deep-copied,
+    function is called with ``kwargs`` plus whichever of ``n_features``,
+    ``input_shape`` and ``n_classes`` its signature accepts; a module instance is deep-copied,
     so every fit starts from the caller's weights and never changes them.
     """
     if module is None:
@@ -140,9 +146,6 @@ def build_network(module, input_shape, n_classes, kwargs):
     )
 
 
-
-
-
 def resnet18(input_shape, n_classes):
     """torchvision's ResNet-18 with the CIFAR stem (3x3 stride-1 conv, no max-pool).
 
@@ -156,7 +159,7 @@ def resnet18(input_shape, n_classes):
         raise ImportError(
             "resnet18 needs torchvision: pip install 'sklearn_noisy[vision]'."
         ) from exc
-    in_channels = 1 if len(input_shape) == 2 else input_shape[0]
+    in_channels = image_shape_with_channels(input_shape)[0]
     network = torchvision_resnet18(weights=None, num_classes=n_classes)
     network.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1,
                               bias=False)
@@ -172,4 +175,4 @@ class _ChannelsFirst(nn.Module):
         self.network = network
 
     def forward(self, X):
-        return self.network(X.unsqueeze(1) if X.dim() == 3 else X)
+        return self.network(with_channel_axis(X))

@@ -13,9 +13,11 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
 
     Parameters
     ----------
-    module : None, torch.nn.Module class or instance, default=None
+    module : None, torch.nn.Module class, factory or instance, default=None
         The network; ``None`` picks an MLP for 2-D X and a small CNN for
-        images. See :class:`~sklearn_noisy.networks.MLP`.
+        images. A class or factory receives ``n_features``, ``input_shape``
+        and ``n_classes`` when it accepts them; an instance is deep-copied at
+        every fit. See :mod:`sklearn_noisy.networks`.
     max_epochs : int, default=50
         Passes over the training data.
     batch_size : int, default=64

@@ -100,7 +100,22 @@ class SmallCNN(nn.Module):
 
 
 def default_network(input_shape, n_classes, **kwargs):
-    """Build the default network for samples of ``input_shape``."""
+    """Build the default network for samples of ``input_shape``.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        Shape of one sample: ``(n_features,)`` gives an :class:`MLP`,
+        ``(H, W)`` or ``(C, H, W)`` a :class:`SmallCNN`.
+    n_classes : int
+        Number of output logits.
+    **kwargs
+        Passed to the network's constructor (``module__*`` parameters).
+
+    Returns
+    -------
+    network : torch.nn.Module
+    """
     if len(input_shape) == 1:
         return MLP(input_shape[0], n_classes, **kwargs)
     if len(input_shape) in (2, 3):
@@ -152,6 +167,19 @@ def resnet18(input_shape, n_classes):
     The backbone of the SLN and LNL-flywheel papers' CIFAR experiments. Needs the
     optional ``torchvision`` dependency (``pip install sklearn_noisy[vision]``);
     usable as ``module=resnet18`` since it takes ``input_shape`` and ``n_classes``.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(H, W)`` or ``(C, H, W)`` of one sample.
+    n_classes : int
+        Number of output logits.
+
+    Returns
+    -------
+    network : torch.nn.Module
+        Randomly initialised (no pre-trained weights); accepts ``(n, H, W)``
+        and ``(n, C, H, W)`` batches and returns logits.
     """
     try:
         from torchvision.models import resnet18 as torchvision_resnet18

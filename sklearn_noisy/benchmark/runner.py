@@ -72,10 +72,31 @@ def run_cell(dataset, X, y, noise, rate, seed, methods, device="cpu"):
 def run_benchmark(dataset="digits", noise="idn", rates=(0.1, 0.2, 0.3, 0.4),
                   seeds=range(5), methods=tuple(METHODS), device="cpu", n_jobs=1,
                   progress=None):
-    """Run every (rate, seed) cell and return a list of :class:`CellResult`.
+    """Run every (rate, seed) cell of the benchmark.
 
-    ``progress`` is called with the number of finished cells (for a progress
-    bar); cells run in parallel processes when ``n_jobs != 1``.
+    Parameters
+    ----------
+    dataset : str, default="digits"
+        A name of :data:`~sklearn_noisy.benchmark.datasets.DATASETS`.
+    noise : str, default="idn"
+        A name of :data:`NOISE_TYPES`.
+    rates : sequence of float, default=(0.1, 0.2, 0.3, 0.4)
+        Noise rates applied to the training part.
+    seeds : iterable of int, default=range(5)
+        Seeds of the split, the corruptor and the estimators.
+    methods : sequence of str, default=all registered methods
+        Short names of :data:`~sklearn_noisy.benchmark.methods.METHODS`.
+    device : str, default="cpu"
+        Device of the networks.
+    n_jobs : int, default=1
+        Cells run in that many parallel processes (joblib).
+    progress : callable or None, default=None
+        Called with 1 after every finished cell (for a progress bar).
+
+    Returns
+    -------
+    results : list of CellResult
+        One per (method, rate, seed).
     """
     X, y = load_dataset(dataset)
     cells = [(rate, seed) for rate in rates for seed in seeds]

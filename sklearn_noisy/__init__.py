@@ -4,6 +4,9 @@ from imblearn.pipeline import Pipeline, make_pipeline
 
 from .corruptors import CCNLabelCorruptor, IDNLabelCorruptor
 from .cross_entropy import CrossEntropyClassifier
+from .hypothesis import CCNTestResult, ccn_hypothesis_test
+from .seal import SEALClassifier
+from .sln import SLNClassifier
 
 __version__ = "0.1.0.dev0"
 
@@ -11,6 +14,10 @@ __all__ = [
     "CCNLabelCorruptor",
     "IDNLabelCorruptor",
     "CrossEntropyClassifier",
+    "SEALClassifier",
+    "SLNClassifier",
+    "ccn_hypothesis_test",
+    "CCNTestResult",
     "Pipeline",
     "make_pipeline",
 ]

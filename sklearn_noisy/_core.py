@@ -387,12 +387,15 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         """
         check_device(self.device)
         X, y = self._prepare_training_data(X, y)
-        with seeded_torch(draw_seed(self.random_state), self.device) as generator:
-            self._batch_generator = generator
+        seed = draw_seed(self.random_state)
+        with seeded_torch(seed, self.device) as generator:
+            # Private, fit-time only: methods that train several networks
+            # reseed from them (see _random.reseed).
+            self._fit_seed, self._batch_generator = seed, generator
             try:
                 self._fit_noisy(X, y)
             finally:
-                del self._batch_generator
+                del self._fit_seed, self._batch_generator
         return self
 
     # skorch's incremental training does not fit methods that need the whole

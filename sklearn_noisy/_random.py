@@ -14,6 +14,19 @@ def draw_seed(random_state):
     return int(check_random_state(random_state).randint(_MAX_SEED))
 
 
+def reseed(seed, generator):
+    """Seed torch's generators for ``generator``'s device, and ``generator``.
+
+    Call it only inside :func:`seeded_torch`, which restores the global
+    state afterwards.
+    """
+    torch.random.default_generator.manual_seed(seed)
+    if generator.device.type == "cuda":
+        with torch.cuda.device(generator.device):
+            torch.cuda.manual_seed(seed)
+    generator.manual_seed(seed + 1)
+
+
 @contextlib.contextmanager
 def seeded_torch(seed, device):
     """Seed torch inside the block and restore the global RNG state after it.
@@ -30,13 +43,10 @@ def seeded_torch(seed, device):
     device = torch.device(device)
     cuda_devices = []
     if device.type == "cuda":
-        cuda_devices = [device.index if device.index is not None else
-                        torch.cuda.current_device()]
+        if device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+        cuda_devices = [device.index]
     with torch.random.fork_rng(devices=cuda_devices):
-        torch.random.default_generator.manual_seed(seed)
-        for index in cuda_devices:
-            with torch.cuda.device(index):
-                torch.cuda.manual_seed(seed)
         generator = torch.Generator(device=device)
-        generator.manual_seed(seed + 1)
+        reseed(seed, generator)
         yield generator

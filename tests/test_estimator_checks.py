@@ -6,10 +6,20 @@ from imblearn.utils.estimator_checks import (
 )
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_noisy import CCNLabelCorruptor, CrossEntropyClassifier, IDNLabelCorruptor
+from sklearn_noisy import (
+    CCNLabelCorruptor,
+    CrossEntropyClassifier,
+    IDNLabelCorruptor,
+    SEALClassifier,
+    SLNClassifier,
+)
 
 CLASSIFIERS = [
     CrossEntropyClassifier(),
+    SEALClassifier(n_iterations=1),
+    SEALClassifier(n_iterations=1, first_loss="dmi", reinitialize=False, max_epochs=20),
+    SLNClassifier(),
+    SLNClassifier(correction_epoch=30, noise_on="outputs", max_epochs=60),
 ]
 
 # imbalanced-learn's checks compare two fit_resample calls: seed them.

@@ -1,0 +1,174 @@
+"""A test of the class-conditional noise (CCN) assumption (Theorem 1 of SEAL).
+
+Under CCN, a noisy label depends on the true class only, through a
+transition matrix ``M`` (rows: true class, columns: noisy label). Then no
+classifier can agree with noisy labels more often than
+``sum_p w_p max_q M_pq``, with ``w`` the clean class prior. A classifier whose
+error on held-out noisy labels is lower than ``1 - sum_p w_p max_q M_pq`` by
+``epsilon > 0`` makes CCN unlikely: by Hoeffding's inequality the
+probability of that under CCN is at most ``exp(-2 m epsilon^2)`` for ``m``
+validation samples.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import nnls
+from sklearn.utils import check_consistent_length, column_or_1d
+
+
+@dataclass(frozen=True)
+class CCNTestResult:
+    """The outcome of :func:`ccn_hypothesis_test`.
+
+    Attributes
+    ----------
+    epsilon : float
+        ``min_ccn_error - validation_error``; positive values are evidence
+        against class-conditional noise.
+    p_value_bound : float
+        ``exp(-2 m epsilon^2)`` when ``epsilon > 0``, else 1. It underflows
+        to 0.0 for large ``m``; read ``log10_p_value_bound`` then.
+    log10_p_value_bound : float
+        ``-2 m epsilon^2 / ln 10`` when ``epsilon > 0``, else 0.
+    validation_error : float
+        The classifier's error rate on the noisy validation labels.
+    min_ccn_error : float
+        ``1 - sum_p w_p max_q M_pq``: the lowest error any classifier can
+        have on noisy labels if the noise is class-conditional with ``M``.
+    n_samples : int
+        ``m``, the number of validation samples.
+    """
+
+    epsilon: float
+    p_value_bound: float
+    log10_p_value_bound: float
+    validation_error: float
+    min_ccn_error: float
+    n_samples: int
+
+
+def ccn_hypothesis_test(y_noisy, y_pred, transition_matrix, class_prior=None):
+    """Bound the p-value of the class-conditional noise hypothesis.
+
+    Theorem 1 of Chen et al. (AAAI 2021). ``y_pred`` must come from a
+    classifier that was not trained on these validation samples.
+
+    Parameters
+    ----------
+    y_noisy : array-like of shape (n_samples,)
+        Noisy labels of held-out validation samples.
+    y_pred : array-like of shape (n_samples,)
+        The classifier's predictions for the same samples.
+    transition_matrix : array-like of shape (n_classes, n_classes)
+        Estimated CCN transition matrix ``M``: ``M[p, q]`` is the probability
+        that a sample of true class ``p`` is labelled ``q``; rows sum to 1.
+        Labels that are integers in ``[0, n_classes)`` index it directly;
+        other labels must take exactly ``n_classes`` values, which index it
+        in sorted order (as ``classes_`` of the package's estimators).
+    class_prior : array-like of shape (n_classes,) or None, default=None
+        Clean class prior ``w``. When None it is estimated from ``y_noisy``:
+        the noisy label frequencies are ``M^T w``, solved for ``w >= 0`` by
+        non-negative least squares and normalised.
+
+    Returns
+    -------
+    result : CCNTestResult
+        ``epsilon``, ``p_value_bound``, ``log10_p_value_bound`` and the
+        quantities they come from.
+
+    References
+    ----------
+    P. Chen, J. Ye, G. Chen, J. Zhao, P.-A. Heng. "Beyond Class-Conditional
+    Assumption: A Primary Attempt to Combat Instance-Dependent Label Noise."
+    AAAI 2021, Theorem 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_noisy import ccn_hypothesis_test
+    >>> M = np.array([[0.8, 0.2], [0.2, 0.8]])
+    >>> y_noisy = np.array([0, 0, 1, 1, 0, 1, 0, 1, 1, 0])
+    >>> result = ccn_hypothesis_test(y_noisy, y_noisy, M)
+    >>> round(result.epsilon, 3)
+    0.2
+    """
+    y_noisy = column_or_1d(y_noisy)
+    y_pred = column_or_1d(y_pred)
+    check_consistent_length(y_noisy, y_pred)
+    if len(y_noisy) == 0:
+        raise ValueError("y_noisy and y_pred are empty; the test needs samples.")
+    transition = _check_transition_matrix(transition_matrix)
+    n_classes = len(transition)
+    noisy_indices = _label_indices(y_noisy, y_pred, n_classes)[0]
+    if class_prior is None:
+        class_prior = _estimate_class_prior(noisy_indices, transition)
+    else:
+        class_prior = _check_class_prior(class_prior, n_classes)
+
+    n_samples = len(y_noisy)
+    validation_error = float(np.mean(y_noisy != y_pred))
+    min_ccn_error = float(1.0 - class_prior @ transition.max(axis=1))
+    epsilon = min_ccn_error - validation_error
+    if epsilon > 0:
+        exponent = -2.0 * n_samples * epsilon**2
+        p_value_bound, log10_p_value_bound = math.exp(exponent), exponent / math.log(10)
+    else:
+        p_value_bound, log10_p_value_bound = 1.0, 0.0
+    return CCNTestResult(
+        epsilon=epsilon,
+        p_value_bound=p_value_bound,
+        log10_p_value_bound=log10_p_value_bound,
+        validation_error=validation_error,
+        min_ccn_error=min_ccn_error,
+        n_samples=n_samples,
+    )
+
+
+def _check_transition_matrix(transition_matrix):
+    transition = np.asarray(transition_matrix, dtype=float)
+    if transition.ndim != 2 or transition.shape[0] != transition.shape[1]:
+        raise ValueError(
+            "transition_matrix must be a square (n_classes, n_classes) matrix; "
+            f"got shape {transition.shape}."
+        )
+    if (
+        not np.all(np.isfinite(transition))
+        or np.any(transition < 0)
+        or not np.allclose(transition.sum(axis=1), 1.0, atol=1e-6)
+    ):
+        raise ValueError(
+            "transition_matrix must hold probabilities whose rows sum to 1."
+        )
+    return transition
+
+
+def _label_indices(y_noisy, y_pred, n_classes):
+    labels = np.concatenate([y_noisy, y_pred])
+    if np.issubdtype(labels.dtype, np.integer) and labels.min() >= 0 and labels.max() < n_classes:
+        return y_noisy.astype(np.intp), y_pred.astype(np.intp)
+    classes = np.unique(labels)
+    if len(classes) != n_classes:
+        raise ValueError(
+            f"The labels take {len(classes)} distinct values but transition_matrix "
+            f"has {n_classes} classes; use integer labels 0..{n_classes - 1} or "
+            "exactly one value per class."
+        )
+    return np.searchsorted(classes, y_noisy), np.searchsorted(classes, y_pred)
+
+
+def _estimate_class_prior(noisy_indices, transition):
+    n_classes = len(transition)
+    noisy_prior = np.bincount(noisy_indices, minlength=n_classes) / len(noisy_indices)
+    prior, _ = nnls(transition.T, noisy_prior)
+    return prior / prior.sum()
+
+
+def _check_class_prior(class_prior, n_classes):
+    prior = np.asarray(class_prior, dtype=float)
+    if prior.shape != (n_classes,) or np.any(prior < 0) or not np.isclose(prior.sum(), 1.0):
+        raise ValueError(
+            f"class_prior must be {n_classes} non-negative probabilities summing to 1."
+        )
+    return prior

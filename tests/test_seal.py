@@ -1,0 +1,217 @@
+"""SEALClassifier: Algorithm 2 of the SEAL paper, checkpoints and L_DMI."""
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+from sklearn.datasets import make_classification
+
+from sklearn_noisy import CrossEntropyClassifier, SEALClassifier
+from sklearn_noisy.losses import dmi_loss
+
+FAST = dict(max_epochs=3, batch_size=32, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=200, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
+    rng = np.random.default_rng(0)
+    flipped = rng.random(len(y)) < 0.2
+    y_noisy = np.where(flipped, (y + 1) % 3, y)
+    return X.astype(np.float32), y_noisy
+
+
+class RecordTraining(Callback):
+    """Keeps what every training run started from and what it recorded."""
+
+    def __init__(self):
+        self.targets, self.start_weights, self.epoch_proba = [], [], []
+
+    def initialize(self):
+        return self
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.targets.append(y.clone())
+        self.start_weights.append(
+            [p.detach().clone() for p in net.module_.parameters()])
+        self.epoch_proba.append([])
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        self.epoch_proba[-1].append(net._proba(dataset_train.X).clone())
+
+
+def test_iteration_zero_is_cross_entropy_training(data):
+    X, y = data
+    seal = SEALClassifier(n_iterations=0, **FAST).fit(X, y)
+    ce = CrossEntropyClassifier(**FAST).fit(X, y)
+    np.testing.assert_allclose(seal.predict_proba(X), ce.predict_proba(X), atol=1e-6)
+
+
+def test_soft_labels_are_epoch_averages_and_feed_the_next_iteration(data):
+    X, y = data
+    recorder = RecordTraining()
+    clf = SEALClassifier(n_iterations=2, callbacks=[recorder], **FAST).fit(X, y)
+
+    assert len(recorder.targets) == 3
+    np.testing.assert_array_equal(recorder.targets[0].numpy(), y)
+    for iteration in range(2):
+        average = torch.stack(recorder.epoch_proba[iteration]).mean(dim=0)
+        torch.testing.assert_close(recorder.targets[iteration + 1], average)
+    final_average = torch.stack(recorder.epoch_proba[2]).mean(dim=0).double().numpy()
+    np.testing.assert_allclose(clf.soft_labels_, final_average, atol=1e-6)
+    np.testing.assert_allclose(clf.soft_labels_.sum(axis=1), 1, atol=1e-5)
+
+
+def test_noise_scores_follow_equation_10(data):
+    X, y = data
+    clf = SEALClassifier(n_iterations=1, **FAST).fit(X, y)
+    others = clf.soft_labels_.copy()
+    others[np.arange(len(y)), y] = -np.inf
+    np.testing.assert_allclose(clf.noise_scores_, others.max(axis=1), atol=1e-6)
+    np.testing.assert_array_equal(
+        clf.corrected_labels_, clf.classes_[clf.soft_labels_.argmax(axis=1)])
+
+
+def test_iteration_history(data):
+    X, y = data
+    clf = SEALClassifier(n_iterations=2, first_loss="dmi", **FAST).fit(X, y)
+    history = clf.iteration_history_
+    assert [entry["iteration"] for entry in history] == [0, 1, 2]
+    assert [entry["loss"] for entry in history] == ["dmi", "soft_cross_entropy",
+                                                    "soft_cross_entropy"]
+    # The DMI iteration is a cross-entropy run followed by an L_DMI run.
+    assert len(history[0]["train_loss"]) == 2 * FAST["max_epochs"]
+    assert all(len(entry["train_loss"]) == FAST["max_epochs"] for entry in history[1:])
+    assert all(0 <= entry["agreement"] <= 1 and entry["seconds"] > 0 for entry in history)
+    assert isinstance(clf.criterion_, torch.nn.CrossEntropyLoss)
+
+
+@pytest.mark.parametrize("reinitialize", [True, False])
+def test_iterations_start_fresh_or_continue(data, reinitialize):
+    X, y = data
+    recorder = RecordTraining()
+
+    class EndWeights(Callback):
+        def initialize(self):
+            self.weights = []
+            return self
+
+        def on_train_end(self, net, **kwargs):
+            self.weights.append([p.detach().clone() for p in net.module_.parameters()])
+
+    end = EndWeights()
+    SEALClassifier(n_iterations=1, reinitialize=reinitialize,
+                   callbacks=[recorder, end], **FAST).fit(X, y)
+    continued = all(
+        torch.equal(a, b) for a, b in zip(end.weights[0], recorder.start_weights[1]))
+    assert continued is not reinitialize
+
+
+def test_dmi_loss_of_confident_correct_predictions():
+    labels = torch.tensor([0, 1, 2, 0, 1, 2])
+    logits = 50.0 * torch.nn.functional.one_hot(labels, 3).float()
+    # Y^T P is diag(2, 2, 2), so the loss is -log(8 + epsilon).
+    expected = -np.log(8 + 1e-3)
+    assert dmi_loss(logits, labels).item() == pytest.approx(expected, rel=1e-5)
+
+
+class StopAfterEpochs(Callback):
+    """Interrupts the fit like Ctrl-C after a number of epochs."""
+
+    def __init__(self, n_epochs):
+        self.n_epochs = n_epochs
+        self.seen = 0
+
+    def initialize(self):
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.seen += 1
+        if self.seen == self.n_epochs:
+            raise KeyboardInterrupt
+
+
+class CountRuns(Callback):
+    def __init__(self):
+        self.runs = 0
+
+    def initialize(self):
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.runs += 1
+
+
+@pytest.mark.parametrize("reinitialize", [True, False])
+def test_interrupted_fit_resumes_after_last_finished_iteration(data, tmp_path, reinitialize):
+    X, y = data
+    params = dict(n_iterations=3, reinitialize=reinitialize, **FAST)
+    reference = SEALClassifier(**params).fit(X, y)
+
+    # Interrupted in the middle of iteration 2 (epochs 7-9).
+    stop = StopAfterEpochs(2 * FAST["max_epochs"] + 2)
+    with pytest.raises(KeyboardInterrupt):
+        SEALClassifier(checkpoint_dir=tmp_path, callbacks=[stop], **params).fit(X, y)
+    (checkpoint,) = tmp_path.glob("seal-*.pt")
+    saved = torch.load(checkpoint, weights_only=True)
+    assert len(saved["history"]) == 2
+
+    counter = CountRuns()
+    resumed = SEALClassifier(checkpoint_dir=tmp_path, callbacks=[counter], **params)
+    resumed.fit(X, y)
+    assert counter.runs == 2  # iterations 2 and 3 only
+    np.testing.assert_allclose(resumed.soft_labels_, reference.soft_labels_, atol=1e-6)
+    np.testing.assert_allclose(resumed.predict_proba(X), reference.predict_proba(X), atol=1e-6)
+    assert [e["iteration"] for e in resumed.iteration_history_] == [0, 1, 2, 3]
+
+
+def test_finished_checkpoint_is_reused_and_extended(data, tmp_path):
+    X, y = data
+    first = SEALClassifier(n_iterations=1, checkpoint_dir=tmp_path, **FAST).fit(X, y)
+
+    counter = CountRuns()
+    again = SEALClassifier(n_iterations=1, checkpoint_dir=tmp_path,
+                           callbacks=[counter], **FAST).fit(X, y)
+    assert counter.runs == 0
+    np.testing.assert_allclose(again.predict_proba(X), first.predict_proba(X), atol=1e-6)
+
+    longer = SEALClassifier(n_iterations=2, checkpoint_dir=tmp_path,
+                            callbacks=[counter], **FAST).fit(X, y)
+    assert counter.runs == 1
+    reference = SEALClassifier(n_iterations=2, **FAST).fit(X, y)
+    np.testing.assert_allclose(longer.soft_labels_, reference.soft_labels_, atol=1e-6)
+
+
+def test_checkpoints_of_other_data_or_parameters_are_not_used(data, tmp_path):
+    X, y = data
+    SEALClassifier(n_iterations=1, checkpoint_dir=tmp_path, **FAST).fit(X, y)
+    counter = CountRuns()
+    SEALClassifier(n_iterations=1, checkpoint_dir=tmp_path, callbacks=[counter],
+                   **FAST).fit(X[:150], y[:150])
+    assert counter.runs == 2
+    SEALClassifier(n_iterations=1, checkpoint_dir=tmp_path, callbacks=[counter],
+                   **{**FAST, "lr": 0.01}).fit(X, y)
+    assert counter.runs == 4
+    assert len(list(tmp_path.glob("seal-*.pt"))) == 3
+
+
+def test_shorter_fit_does_not_replace_a_longer_checkpoint(data, tmp_path):
+    X, y = data
+    SEALClassifier(n_iterations=2, checkpoint_dir=tmp_path, **FAST).fit(X, y)
+    shorter = SEALClassifier(n_iterations=1, checkpoint_dir=tmp_path, **FAST).fit(X, y)
+    assert len(shorter.iteration_history_) == 2
+    (checkpoint,) = tmp_path.glob("seal-*.pt")
+    assert len(torch.load(checkpoint, weights_only=True)["history"]) == 3
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"n_iterations": -1}, "n_iterations"),
+    ({"first_loss": "mae"}, "first_loss"),
+    ({"reinitialize": "yes"}, "reinitialize"),
+])
+def test_invalid_parameters(data, params, message):
+    X, y = data
+    with pytest.raises(ValueError, match=message):
+        SEALClassifier(**params).fit(X, y)

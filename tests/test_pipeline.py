@@ -12,6 +12,8 @@ from sklearn_noisy import (
     CrossEntropyClassifier,
     IDNLabelCorruptor,
     Pipeline,
+    SEALClassifier,
+    SLNClassifier,
     make_pipeline,
 )
 
@@ -72,3 +74,24 @@ def test_grid_search_over_noise_pipeline(corruptor):
     search = GridSearchCV(pipe, {"crossentropyclassifier__lr": [1e-3, 1e-2]}, cv=2,
                           n_jobs=2).fit(X, y)
     assert 0 <= search.best_score_ <= 1
+
+
+def test_grid_search_over_sln_sigma_with_idn_in_the_pipeline():
+    X, y = make_classification(n_samples=150, n_features=6, n_informative=4,
+                               n_classes=3, random_state=0)
+    pipe = make_pipeline(IDNLabelCorruptor(0.3, n_epochs=3, random_state=0),
+                         SLNClassifier(max_epochs=3, random_state=0))
+    search = GridSearchCV(pipe, {"slnclassifier__sigma": [0.1, 0.5]}, cv=2).fit(X, y)
+    assert search.best_params_["slnclassifier__sigma"] in (0.1, 0.5)
+    assert search.best_estimator_[-1].sigma == search.best_params_["slnclassifier__sigma"]
+
+
+def test_seal_in_a_pipeline_reports_on_the_corrupted_training_labels():
+    X, y = make_classification(n_samples=150, n_features=6, n_informative=4,
+                               n_classes=3, random_state=0)
+    pipe = make_pipeline(CCNLabelCorruptor(0.3, random_state=0),
+                         SEALClassifier(n_iterations=1, max_epochs=3, random_state=0))
+    pipe.fit(X, y)
+    seal = pipe[-1]
+    assert seal.soft_labels_.shape == (len(X), 3)
+    assert len(seal.noise_scores_) == len(X)

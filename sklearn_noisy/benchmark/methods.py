@@ -1,10 +1,14 @@
 """The estimators the benchmark compares, by short name."""
 
 from ..cross_entropy import CrossEntropyClassifier
+from ..seal import SEALClassifier
+from ..sln import SLNClassifier
 
 #: short name -> (label in tables, estimator class)
 METHODS = {
     "ce": ("CE", CrossEntropyClassifier),
+    "seal": ("SEAL", SEALClassifier),
+    "sln": ("SLN", SLNClassifier),
 }
 
 

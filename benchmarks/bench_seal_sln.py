@@ -126,9 +126,15 @@ SLN_GRID = {
     "SLN sigma=0.5, no momentum": dict(ema_decay=None),
     "SLN sigma=0.5, 50 epochs": dict(max_epochs=50),
     "SLN sigma=0.5, 200 epochs": dict(max_epochs=200),
+    "SLN sigma=1.0, 50 epochs": dict(sigma=1.0, max_epochs=50),
     "SLN-MO-LC sigma=0.5, LC from 50": dict(correction_epoch=50),
     "SLN-MO-LC sigma=1.0, LC from 50": dict(sigma=1.0, correction_epoch=50),
 }
+
+
+#: The candidates for the defaults, also run on the other data sets.
+SLN_CANDIDATES = ("SLN sigma=0.5 (default)", "SLN sigma=1.0", "SLN sigma=0.5, 50 epochs",
+                  "SLN sigma=1.0, 50 epochs")
 
 
 def part_sln_grid(seeds):
@@ -139,6 +145,15 @@ def part_sln_grid(seeds):
             scores = [evaluate(lambda: SLNClassifier(random_state=seed, **params), split)
                       for seed, split in zip(seeds, splits)]
             print_row(label, rate, scores)
+    print("== SLN candidates on other data, 30% noise ==")
+    for dataset in ("wine", "breast_cancer", "synthetic"):
+        for noise in ("idn", "symmetric"):
+            splits = [noisy_split(dataset, noise, 0.3, seed) for seed in seeds]
+            for label in SLN_CANDIDATES:
+                params = SLN_GRID[label]
+                scores = [evaluate(lambda: SLNClassifier(random_state=seed, **params), split)
+                          for seed, split in zip(seeds, splits)]
+                print_row(f"{dataset} {noise} {label}", 0.3, scores)
 
 
 def part_other(seeds):

@@ -30,11 +30,12 @@ class SLNClassifier(NoisyLabelClassifier):
     module : None, torch.nn.Module class, factory or instance, default=None
         The network; ``None`` picks an MLP for 2-D X and a small CNN for
         images. See :mod:`sklearn_noisy.networks`.
-    sigma : float, default=0.5
+    sigma : float, default=1.0
         Standard deviation of the noise. The paper uses 1 for symmetric and
         0.5 for other noise on CIFAR-10, 0.1 (instance-dependent) and 0.2
         (others) on CIFAR-100, and 0.2 on Clothing1M. The default was chosen
-        by measurement (see the documentation's benchmark page).
+        by measurement on digits, wine, breast cancer and synthetic data
+        (see the documentation's methods page); tune it per data set.
     ema_decay : float or None, default=0.999
         Decay of the momentum model, an exponential moving average of the
         weights updated after every optimizer step; it makes the predictions
@@ -116,7 +117,7 @@ class SLNClassifier(NoisyLabelClassifier):
         self,
         module=None,
         *,
-        sigma=0.5,
+        sigma=1.0,
         ema_decay=0.999,
         correction_epoch=None,
         noise_on="labels",

@@ -17,6 +17,8 @@ Parts (``--part``):
             at 30% and 40% IDN: the evidence for SLN's defaults.
 ``other``   the defaults on wine, breast cancer and synthetic data under 30%
             IDN and 30% symmetric noise, so that they are not tuned to digits.
+``ce-curve`` cross-entropy's test accuracy after every epoch: how good the early
+            predictions that SEAL averages can be.
 
 Run: ``python benchmarks/bench_seal_sln.py --part all``
 """
@@ -179,7 +181,33 @@ def part_other(seeds):
                 print_row(f"{dataset} {noise} {name}", 0.3, scores)
 
 
-PARTS = {"digits": part_digits, "sln-grid": part_sln_grid, "other": part_other}
+class TestAccuracyPerEpoch(Callback):
+    """Test accuracy of the network after every epoch."""
+
+    def __init__(self, X_test, y_test):
+        self.X_test, self.y_test = X_test, y_test
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("test_accuracy",
+                           float(np.mean(net.predict(self.X_test) == self.y_test)))
+
+
+def part_ce_curve(seeds):
+    print("== cross-entropy test accuracy per epoch on digits-IDN (early stopping's best) ==")
+    for rate in (0.3, 0.4):
+        curves = []
+        for seed in seeds:
+            X_train, y_noisy, _, X_test, y_test = noisy_split("digits", "idn", rate, seed)
+            clf = CrossEntropyClassifier(
+                random_state=seed, callbacks=[TestAccuracyPerEpoch(X_test, y_test)])
+            curves.append(clf.fit(X_train, y_noisy).history[:, "test_accuracy"])
+        mean = 100 * np.mean(curves, axis=0)
+        print(f"  {rate:.0%}: best {mean.max():.1f} at epoch {mean.argmax() + 1}, "
+              f"last {mean[-1]:.1f}")
+
+
+PARTS = {"digits": part_digits, "sln-grid": part_sln_grid, "other": part_other,
+         "ce-curve": part_ce_curve}
 
 
 def main():

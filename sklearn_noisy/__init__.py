@@ -2,6 +2,7 @@
 
 from imblearn.pipeline import Pipeline, make_pipeline
 
+from .confusion_em import ConfusionEMClassifier
 from .corruptors import CCNLabelCorruptor, IDNLabelCorruptor
 from .cross_entropy import CrossEntropyClassifier
 from .hypothesis import CCNTestResult, ccn_hypothesis_test
@@ -14,6 +15,7 @@ __all__ = [
     "CCNLabelCorruptor",
     "IDNLabelCorruptor",
     "CrossEntropyClassifier",
+    "ConfusionEMClassifier",
     "SEALClassifier",
     "SLNClassifier",
     "ccn_hypothesis_test",

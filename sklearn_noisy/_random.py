@@ -14,6 +14,16 @@ def draw_seed(random_state):
     return int(check_random_state(random_state).randint(_MAX_SEED))
 
 
+def derived_seed(seed, index):
+    """A distinct seed for stage ``index`` of a fit; stage 0 keeps ``seed``.
+
+    Methods that train several networks reseed each stage from it, so a
+    stage's randomness does not depend on how the earlier stages ran (and a
+    resumed fit matches an uninterrupted one).
+    """
+    return (seed + 7919 * index) % _MAX_SEED
+
+
 def reseed(seed, generator):
     """Seed torch's generators for ``generator``'s device, and ``generator``.
 

@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._checkpoint import fit_fingerprint, load_checkpoint, save_checkpoint
 from ._core import NoisyLabelClassifier
-from ._random import reseed
+from ._random import derived_seed, reseed
 from ._recording import EpochSoftmaxAverage
 from .losses import DMILoss
 
@@ -183,7 +183,7 @@ class SEALClassifier(NoisyLabelClassifier):
             self.initialize()
             self.module_.load_state_dict(state["module"])
         for iteration in range(len(history), self.n_iterations + 1):
-            reseed(_iteration_seed(state["seed"], iteration), self._batch_generator)
+            reseed(derived_seed(state["seed"], iteration), self._batch_generator)
             start = time.perf_counter()
             continues = iteration > 0 and not self.reinitialize
             first_epoch = len(self.history_) if continues else 0
@@ -258,7 +258,3 @@ class SEALClassifier(NoisyLabelClassifier):
             return None
         return load_checkpoint(checkpoint_path, self.device)
 
-
-def _iteration_seed(seed, iteration):
-    """A distinct seed per iteration; iteration 0 keeps the fit's own seed."""
-    return (seed + 7919 * iteration) % (2**31 - 1)

@@ -8,6 +8,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_noisy import (
     CCNLabelCorruptor,
+    ConfusionEMClassifier,
     CrossEntropyClassifier,
     IDNLabelCorruptor,
     SEALClassifier,
@@ -20,6 +21,8 @@ CLASSIFIERS = [
     SEALClassifier(n_iterations=1, first_loss="dmi", reinitialize=False, max_epochs=20),
     SLNClassifier(),
     SLNClassifier(correction_epoch=30, noise_on="outputs", max_epochs=60),
+    ConfusionEMClassifier(),
+    ConfusionEMClassifier(class_weight="balanced", eta_update_every=1),
 ]
 
 # imbalanced-learn's checks compare two fit_resample calls: seed them.

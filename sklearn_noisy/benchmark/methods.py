@@ -1,5 +1,6 @@
 """The estimators the benchmark compares, by short name."""
 
+from ..confusion_em import ConfusionEMClassifier
 from ..cross_entropy import CrossEntropyClassifier
 from ..seal import SEALClassifier
 from ..sln import SLNClassifier
@@ -9,6 +10,7 @@ METHODS = {
     "ce": ("CE", CrossEntropyClassifier),
     "seal": ("SEAL", SEALClassifier),
     "sln": ("SLN", SLNClassifier),
+    "confusion-em": ("ConfusionEM", ConfusionEMClassifier),
 }
 
 

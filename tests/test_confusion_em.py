@@ -1,0 +1,176 @@
+"""ConfusionEMClassifier: the confusing-instance model's Eq. 8 and 10-12."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_noisy import (
+    ConfusionEMClassifier,
+    CrossEntropyClassifier,
+    IDNLabelCorruptor,
+    make_pipeline,
+)
+from sklearn_noisy.confusion_em import EtaUpdate, _ConfusionState
+
+FAST = dict(max_epochs=4, batch_size=32, eta_start_epoch=1, eta_update_every=1,
+            random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=200, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
+    rng = np.random.default_rng(0)
+    y_noisy = np.where(rng.random(len(y)) < 0.2, (y + 1) % 3, y)
+    return X.astype(np.float32), y_noisy
+
+
+def _state(eta=(0.2, 0.5), psi=(0.3, 0.9)):
+    given = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    return _ConfusionState(given, torch.tensor(psi), torch.tensor(eta), None, None)
+
+
+def test_predicting_step_is_equation_8():
+    state = _state()
+    proba = torch.tensor([[0.5, 0.3, 0.2], [0.6, 0.3, 0.1]])
+    q = state.posterior(proba)
+    # sample 0: h * [(1 - 0.2) e_0 + 0.2 * 0.3 * 1] = h * [0.86, 0.06, 0.06]
+    expected_0 = np.array([0.5 * 0.86, 0.3 * 0.06, 0.2 * 0.06])
+    # sample 1: h * [0.5 * 0.9 * 1 + 0.5 e_2] = h * [0.45, 0.45, 0.95]
+    expected_1 = np.array([0.6 * 0.45, 0.3 * 0.45, 0.1 * 0.95])
+    np.testing.assert_allclose(q[0].numpy(), expected_0 / expected_0.sum(), rtol=1e-6)
+    np.testing.assert_allclose(q[1].numpy(), expected_1 / expected_1.sum(), rtol=1e-6)
+    np.testing.assert_allclose(state.posterior(proba[[1]], torch.tensor([1])), q[[1]])
+
+
+def test_eta_step_is_equations_11_and_12():
+    state = _state()
+    proba = torch.tensor([[0.5, 0.3, 0.2], [0.6, 0.3, 0.1]])
+    q = state.posterior(proba).numpy()
+    eta, psi = np.array([0.2, 0.5]), np.array([0.3, 0.9])
+    given = state.given.numpy()
+    direction = 1 + (psi * eta - eta - 1)[:, None] * given
+    expected = eta + 0.7 * (direction * q).sum(axis=1) / (eta + 1e-4)
+    state.update_eta(proba, 0.7)
+    np.testing.assert_allclose(state.eta.numpy(), np.clip(expected, 0, 1), rtol=1e-5)
+
+
+def test_eta_is_projected_onto_the_unit_interval_and_trusted_stay_zero():
+    state = _state(eta=(0.9, 0.001))
+    state.trusted = torch.tensor([False, True])
+    state.update_eta(torch.tensor([[0.01, 0.5, 0.49], [0.3, 0.3, 0.4]]), 100.0)
+    assert state.eta[0].item() == 1.0
+    assert state.eta[1].item() == 0.0
+
+
+@pytest.mark.parametrize("start, every, expected", [(10, 5, [10, 15, 20]), (0, 4, [4, 8, 12, 16, 20])])
+def test_eta_updates_follow_the_schedule(start, every, expected):
+    updates = []
+    state = SimpleNamespace(update_eta=lambda proba, step: updates.append(len(net.history_)))
+    net = SimpleNamespace(history_=[], _confusion_state=state, _proba=lambda X: None)
+    callback = EtaUpdate(0.5, start, every)
+    for _ in range(22):
+        net.history_.append({})
+        callback.on_epoch_end(net, dataset_train=SimpleNamespace(X=None))
+    assert updates == expected
+
+
+def test_training_loss_is_soft_cross_entropy_against_q(data):
+    X, y = data
+    clf = ConfusionEMClassifier(**FAST).fit(X, y)
+    state = _ConfusionState(
+        torch.nn.functional.one_hot(torch.as_tensor(y), 3).float(),
+        torch.as_tensor(clf.psi_, dtype=torch.float32),
+        torch.as_tensor(clf.eta_, dtype=torch.float32), None, None)
+    clf._confusion_state = state
+    logits = torch.randn(5, 3)
+    indices = torch.tensor([0, 3, 7, 11, 19])
+    loss = clf.get_loss(logits, indices, training=True)
+    del clf._confusion_state
+    log_proba = torch.log_softmax(logits, dim=1)
+    q = state.posterior(log_proba.exp(), indices)
+    torch.testing.assert_close(loss, -(q * log_proba).sum(dim=1).mean())
+
+
+def test_psi_comes_from_a_naive_network_like_cross_entropy(data):
+    X, y = data
+    clf = ConfusionEMClassifier(**FAST).fit(X, y)
+    naive = CrossEntropyClassifier(max_epochs=4, batch_size=32, random_state=0).fit(X, y)
+    expected = naive.predict_proba(X)[np.arange(len(y)), y]
+    np.testing.assert_allclose(clf.psi_, expected, atol=1e-5)
+
+
+class CountRuns(Callback):
+    def initialize(self):
+        self.runs = getattr(self, "runs", 0)
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.runs += 1
+
+
+def test_given_psi_skips_the_naive_network_and_trusted_samples_stay_clean(data):
+    X, y = data
+    counter = CountRuns()
+    psi = np.linspace(0.1, 0.9, len(y))
+    trusted = np.zeros(len(y), dtype=bool)
+    trusted[:50] = True
+    clf = ConfusionEMClassifier(callbacks=[counter], **FAST).fit(X, y, psi=psi, trusted=trusted)
+    assert counter.runs == 1
+    np.testing.assert_allclose(clf.psi_, psi, rtol=1e-6)
+    assert np.all(clf.eta_[:50] == 0)
+    assert np.any(clf.eta_[50:] != FAST.get("eta_init", 0.01))
+
+
+def test_attributes_and_noise_scores(data):
+    X, y = data
+    clf = ConfusionEMClassifier(**FAST).fit(X, y)
+    n = len(y)
+    assert clf.eta_.shape == clf.psi_.shape == (n,)
+    assert np.all((clf.eta_ >= 0) & (clf.eta_ <= 1))
+    np.testing.assert_allclose(clf.posterior_.sum(axis=1), 1, atol=1e-6)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(clf.noise_scores_, 1 - proba[np.arange(n), y], atol=1e-6)
+    np.testing.assert_array_equal(clf.corrected_labels_, clf.posterior_.argmax(axis=1))
+
+
+def test_without_eta_steps_eta_keeps_its_initial_value(data):
+    X, y = data
+    clf = ConfusionEMClassifier(**{**FAST, "eta_lr": 0.0, "eta_init": 0.3}).fit(X, y)
+    np.testing.assert_allclose(clf.eta_, 0.3, rtol=1e-6)
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 5.0}])
+def test_class_weights_change_the_fit(data, class_weight):
+    X, y = data
+    plain = ConfusionEMClassifier(**FAST).fit(X, y).predict_proba(X)
+    weighted = ConfusionEMClassifier(class_weight=class_weight, **FAST).fit(X, y)
+    assert not np.allclose(weighted.predict_proba(X), plain)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"psi": np.full(10, 0.5)}, "one value per training sample"),
+    ({"psi": np.full(200, 1.5)}, "probabilities"),
+    ({"trusted": np.zeros(200)}, "boolean"),
+])
+def test_bad_fit_arguments_are_refused(data, kwargs, message):
+    X, y = data
+    with pytest.raises(ValueError, match=message):
+        ConfusionEMClassifier(**FAST).fit(X, y, **kwargs)
+
+
+def test_grid_search_over_eta_in_a_pipeline_with_idn(data):
+    X, y = data
+    pipe = make_pipeline(IDNLabelCorruptor(0.3, n_epochs=3, random_state=0),
+                         ConfusionEMClassifier(**FAST))
+    grid = {"confusionemclassifier__eta_lr": [0.1, 0.7],
+            "confusionemclassifier__eta_init": [0.01, 0.1]}
+    search = GridSearchCV(pipe, grid, cv=2).fit(X, y)
+    assert set(search.best_params_) == set(grid)
+    assert len(search.cv_results_["mean_test_score"]) == 4

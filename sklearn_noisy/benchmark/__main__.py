@@ -44,11 +44,12 @@ def _progress_bar(total):
 
 def format_table(rows):
     """The results table as text."""
-    lines = [f"{'noise':>6} {'method':<10} {'accuracy (mean ± std)':>22} "
+    width = max([len("method"), *(len(row["method"]) for row in rows)])
+    lines = [f"{'noise':>6} {'method':<{width}} {'accuracy (mean ± std)':>22} "
              f"{'fit s':>7} {'detection AUC':>14}"]
     for row in rows:
         lines.append(
-            f"{row['noise_rate']:>6.0%} {row['method']:<10} "
+            f"{row['noise_rate']:>6.0%} {row['method']:<{width}} "
             f"{100 * row['accuracy_mean']:>14.2f} ± {100 * row['accuracy_std']:>5.2f} "
             f"{row['fit_seconds']:>7.2f} {row['detection_auc']:>14.3f}"
         )

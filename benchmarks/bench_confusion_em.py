@@ -24,7 +24,13 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from bench_seal_sln import evaluate, noisy_split, print_row
+from bench_seal_sln import (
+    compare_on_digits,
+    compare_on_other_data,
+    evaluate,
+    noisy_split,
+    print_row,
+)
 from sklearn_noisy import ConfusionEMClassifier, CrossEntropyClassifier
 
 TARGETS = {0.3: 0.82, 0.4: 0.73}
@@ -87,24 +93,18 @@ GRID = {
 
 def part_grid(seeds):
     print("== ConfusionEM settings on digits-IDN ==")
-    for rate in (0.3, 0.4):
-        splits = [noisy_split("digits", "idn", rate, seed) for seed in seeds]
-        for label, params in GRID.items():
-            rows = [evaluate(lambda: ConfusionEMClassifier(random_state=seed, **params), split)
-                    for seed, split in zip(seeds, splits)]
-            print_row(label, rate, rows)
+    compare_on_digits(seeds, {
+        label: lambda seed, params=params: ConfusionEMClassifier(random_state=seed, **params)
+        for label, params in GRID.items()
+    })
 
 
 def part_other(seeds):
     print("== defaults on other data, 30% noise ==")
-    methods = {"CE": CrossEntropyClassifier, "ConfusionEM": ConfusionEMClassifier}
-    for dataset in ("wine", "breast_cancer", "synthetic"):
-        for noise in ("idn", "symmetric"):
-            splits = [noisy_split(dataset, noise, 0.3, seed) for seed in seeds]
-            for name, estimator_class in methods.items():
-                rows = [evaluate(lambda: estimator_class(random_state=seed), split)
-                        for seed, split in zip(seeds, splits)]
-                print_row(f"{dataset} {noise} {name}", 0.3, rows)
+    compare_on_other_data(seeds, {
+        "CE": lambda seed: CrossEntropyClassifier(random_state=seed),
+        "ConfusionEM": lambda seed: ConfusionEMClassifier(random_state=seed),
+    })
 
 
 PARTS = {"digits": part_digits, "grid": part_grid, "other": part_other}

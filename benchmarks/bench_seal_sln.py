@@ -82,6 +82,32 @@ def print_row(label, rate, scores):
     return accuracy.mean(), np.nanmean(auc)
 
 
+def compare_on_digits(seeds, makers, rates=(0.3, 0.4)):
+    """Print one row per (label, rate) on digits-IDN; see compare_on_other_data."""
+    for rate in rates:
+        splits = [noisy_split("digits", "idn", rate, seed) for seed in seeds]
+        for label, make in makers.items():
+            scores = [evaluate(lambda: make(seed), split) for seed, split in zip(seeds, splits)]
+            print_row(label, rate, scores)
+
+
+OTHER_DATA = [(dataset, noise) for dataset in ("wine", "breast_cancer", "synthetic")
+              for noise in ("idn", "symmetric")]
+
+
+def compare_on_other_data(seeds, makers):
+    """Print one row per (data set, noise, label) at 30% noise.
+
+    ``makers`` maps a row label to a function of the seed returning an
+    unfitted estimator; every label sees the same splits.
+    """
+    for dataset, noise in OTHER_DATA:
+        splits = [noisy_split(dataset, noise, 0.3, seed) for seed in seeds]
+        for label, make in makers.items():
+            scores = [evaluate(lambda: make(seed), split) for seed, split in zip(seeds, splits)]
+            print_row(f"{dataset} {noise} {label}", 0.3, scores)
+
+
 def part_digits(seeds, only=None):
     print("== digits-IDN, default parameters ==")
     methods = {"CE": CrossEntropyClassifier, "SEAL": SEALClassifier, "SLN": SLNClassifier}
@@ -152,33 +178,24 @@ SLN_CANDIDATES = ("SLN sigma=0.5", "SLN sigma=1.0 (default)", "SLN sigma=0.5, 50
 
 def part_sln_grid(seeds):
     print("== SLN variants on digits-IDN ==")
-    for rate in (0.3, 0.4):
-        splits = [noisy_split("digits", "idn", rate, seed) for seed in seeds]
-        for label, params in SLN_GRID.items():
-            scores = [evaluate(lambda: SLNClassifier(random_state=seed, **params), split)
-                      for seed, split in zip(seeds, splits)]
-            print_row(label, rate, scores)
+    compare_on_digits(seeds, {
+        label: lambda seed, params=params: SLNClassifier(random_state=seed, **params)
+        for label, params in SLN_GRID.items()
+    })
     print("== SLN candidates on other data, 30% noise ==")
-    for dataset in ("wine", "breast_cancer", "synthetic"):
-        for noise in ("idn", "symmetric"):
-            splits = [noisy_split(dataset, noise, 0.3, seed) for seed in seeds]
-            for label in SLN_CANDIDATES:
-                params = SLN_GRID[label]
-                scores = [evaluate(lambda: SLNClassifier(random_state=seed, **params), split)
-                          for seed, split in zip(seeds, splits)]
-                print_row(f"{dataset} {noise} {label}", 0.3, scores)
+    compare_on_other_data(seeds, {
+        label: lambda seed, params=SLN_GRID[label]: SLNClassifier(random_state=seed, **params)
+        for label in SLN_CANDIDATES
+    })
 
 
 def part_other(seeds):
     print("== defaults on other data, 30% noise ==")
-    methods = {"CE": CrossEntropyClassifier, "SEAL": SEALClassifier, "SLN": SLNClassifier}
-    for dataset in ("wine", "breast_cancer", "synthetic"):
-        for noise in ("idn", "symmetric"):
-            splits = [noisy_split(dataset, noise, 0.3, seed) for seed in seeds]
-            for name, estimator_class in methods.items():
-                scores = [evaluate(lambda: estimator_class(random_state=seed), split)
-                          for seed, split in zip(seeds, splits)]
-                print_row(f"{dataset} {noise} {name}", 0.3, scores)
+    compare_on_other_data(seeds, {
+        "CE": lambda seed: CrossEntropyClassifier(random_state=seed),
+        "SEAL": lambda seed: SEALClassifier(random_state=seed),
+        "SLN": lambda seed: SLNClassifier(random_state=seed),
+    })
 
 
 class TestAccuracyPerEpoch(Callback):

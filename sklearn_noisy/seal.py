@@ -224,10 +224,10 @@ class SEALClassifier(NoisyLabelClassifier):
         if self.first_loss == "cross_entropy":
             self._train(X, given, callbacks=callbacks)
             return
-        # Xu et al. start L_DMI from a network trained with cross-entropy.
+        # Xu et al. start L_DMI from a network trained with cross-entropy;
+        # _train(reinitialize=False) gives the L_DMI run a fresh optimizer.
         self._train(X, given)
         self.criterion_ = DMILoss()
-        self.initialize_optimizer()
         try:
             self._train(X, given, reinitialize=False, callbacks=callbacks)
         finally:

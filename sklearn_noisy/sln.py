@@ -14,7 +14,7 @@ from skorch.callbacks import Callback
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from ._core import NoisyLabelClassifier, one_hot
+from ._core import INFERENCE_BATCH_SIZE, NoisyLabelClassifier, one_hot
 
 
 class SLNClassifier(NoisyLabelClassifier):
@@ -241,7 +241,7 @@ class MomentumModel(Callback):
             with torch.no_grad():
                 return torch.cat([
                     torch.softmax(network(chunk), dim=1)
-                    for chunk in X.split(4096)
+                    for chunk in X.split(INFERENCE_BATCH_SIZE)
                 ])
         finally:
             network.train(was_training)

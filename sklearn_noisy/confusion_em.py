@@ -182,8 +182,8 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
     def _fit_noisy(self, X, y):
         n_samples, n_classes = len(y), len(self.classes_)
         given = one_hot(y, n_classes, X.device)
-        psi = self._sample_values(self._fit_psi, "psi", n_samples, X.device)
-        trusted = self._sample_values(self._fit_trusted, "trusted", n_samples, X.device)
+        psi = _check_psi(self._fit_psi, n_samples, X.device)
+        trusted = _check_trusted(self._fit_trusted, n_samples, X.device)
         if psi is None:
             self._train(X, torch.as_tensor(y, device=X.device))
             psi = (self._proba(X) * given).sum(dim=1)
@@ -191,9 +191,9 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
 
         eta = torch.full((n_samples,), float(self.eta_init), device=X.device)
         if trusted is not None:
-            eta[trusted.bool()] = 0.0
-        weights = self._class_weights(y, X.device)
-        self._confusion_state = _ConfusionState(given, psi, eta, trusted, weights)
+            eta[trusted] = 0.0
+        sample_weights = self._sample_weights(y, X.device)
+        self._confusion_state = _ConfusionState(given, psi, eta, trusted, sample_weights)
         try:
             indices = torch.arange(n_samples, device=X.device)
             self._train(X, indices, callbacks=[("eta_update", EtaUpdate(
@@ -222,12 +222,13 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         log_proba = torch.log_softmax(y_pred, dim=1)
         q = state.posterior(log_proba.detach().exp(), y_true)
         per_sample = -(q * log_proba).sum(dim=1)
-        if state.weights is None:
+        if state.sample_weights is None:
             return per_sample.mean()
-        sample_weights = (state.given[y_true] * state.weights).sum(dim=1)
+        sample_weights = state.sample_weights[y_true]
         return (sample_weights * per_sample).sum() / sample_weights.sum()
 
-    def _class_weights(self, y, device):
+    def _sample_weights(self, y, device):
+        """Each sample's ``class_weight`` by its given label, or None."""
         if self.class_weight is None:
             return None
         classes = np.arange(len(self.classes_))
@@ -239,33 +240,45 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         else:
             class_weight = self.class_weight
         weights = compute_class_weight(class_weight, classes=classes, y=y)
-        return torch.as_tensor(weights, dtype=torch.float32, device=device)
+        return torch.as_tensor(weights[y], dtype=torch.float32, device=device)
 
-    @staticmethod
-    def _sample_values(values, name, n_samples, device):
-        if values is None:
-            return None
-        values = np.asarray(values)
-        if values.shape != (n_samples,):
-            raise ValueError(
-                f"{name} must have one value per training sample, shape "
-                f"({n_samples},); got shape {values.shape}."
-            )
-        if name == "psi":
-            values = values.astype(np.float32)
-            if not np.all((values >= 0) & (values <= 1)):
-                raise ValueError("psi must hold probabilities in [0, 1].")
-        elif values.dtype != bool:
-            raise ValueError("trusted must be a boolean mask.")
-        return torch.as_tensor(values, device=device)
+
+def _one_value_per_sample(values, name, n_samples):
+    values = np.asarray(values)
+    if values.shape != (n_samples,):
+        raise ValueError(
+            f"{name} must have one value per training sample, shape "
+            f"({n_samples},); got shape {values.shape}."
+        )
+    return values
+
+
+def _check_psi(psi, n_samples, device):
+    """``fit``'s psi as a float tensor on the device, or None."""
+    if psi is None:
+        return None
+    psi = _one_value_per_sample(psi, "psi", n_samples).astype(np.float32)
+    if not np.all((psi >= 0) & (psi <= 1)):
+        raise ValueError("psi must hold probabilities in [0, 1].")
+    return torch.as_tensor(psi, device=device)
+
+
+def _check_trusted(trusted, n_samples, device):
+    """``fit``'s trusted mask as a bool tensor on the device, or None."""
+    if trusted is None:
+        return None
+    trusted = _one_value_per_sample(trusted, "trusted", n_samples)
+    if trusted.dtype != bool:
+        raise ValueError("trusted must be a boolean mask.")
+    return torch.as_tensor(trusted, device=device)
 
 
 class _ConfusionState:
     """The per-sample quantities of the model, on the training device."""
 
-    def __init__(self, given, psi, eta, trusted, weights):
+    def __init__(self, given, psi, eta, trusted, sample_weights):
         self.given, self.psi, self.eta = given, psi, eta
-        self.trusted, self.weights = trusted, weights
+        self.trusted, self.sample_weights = trusted, sample_weights
 
     def posterior(self, proba, indices=None):
         """Eq. 8: q ~ h(x) * [(1 - eta) ytilde + eta psi 1], normalised."""
@@ -284,7 +297,7 @@ class _ConfusionState:
         gradient = (direction * q).sum(dim=1) / (self.eta + _ETA_STEP_OFFSET)
         self.eta = (self.eta + step_size * gradient).clamp_(0.0, 1.0)
         if self.trusted is not None:
-            self.eta[self.trusted.bool()] = 0.0
+            self.eta[self.trusted] = 0.0
 
 
 class EtaUpdate(Callback):

@@ -101,7 +101,7 @@ def ccn_hypothesis_test(y_noisy, y_pred, transition_matrix, class_prior=None):
         raise ValueError("y_noisy and y_pred are empty; the test needs samples.")
     transition = _check_transition_matrix(transition_matrix)
     n_classes = len(transition)
-    noisy_indices = _label_indices(y_noisy, y_pred, n_classes)[0]
+    noisy_indices = _noisy_label_indices(y_noisy, y_pred, n_classes)
     if class_prior is None:
         class_prior = _estimate_class_prior(noisy_indices, transition)
     else:
@@ -144,10 +144,11 @@ def _check_transition_matrix(transition_matrix):
     return transition
 
 
-def _label_indices(y_noisy, y_pred, n_classes):
+def _noisy_label_indices(y_noisy, y_pred, n_classes):
+    # y_pred takes part in checking the labels against the matrix only.
     labels = np.concatenate([y_noisy, y_pred])
     if np.issubdtype(labels.dtype, np.integer) and labels.min() >= 0 and labels.max() < n_classes:
-        return y_noisy.astype(np.intp), y_pred.astype(np.intp)
+        return y_noisy.astype(np.intp)
     classes = np.unique(labels)
     if len(classes) != n_classes:
         raise ValueError(
@@ -155,7 +156,7 @@ def _label_indices(y_noisy, y_pred, n_classes):
             f"has {n_classes} classes; use integer labels 0..{n_classes - 1} or "
             "exactly one value per class."
         )
-    return np.searchsorted(classes, y_noisy), np.searchsorted(classes, y_pred)
+    return np.searchsorted(classes, y_noisy)
 
 
 def _estimate_class_prior(noisy_indices, transition):

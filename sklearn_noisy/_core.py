@@ -91,8 +91,8 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         class or factory function (such as
         :func:`~sklearn_noisy.networks.resnet18`) receives ``n_features``,
         ``input_shape`` and ``n_classes`` when its signature accepts them,
-        plus any ``module__name=value`` parameters. An instance is deep-copied at every fit. The network must
-        return logits.
+        plus any ``module__name=value`` parameters. An instance is
+        deep-copied at every fit. The network must return logits.
     max_epochs : int
         Number of passes over the training data.
     batch_size : int
@@ -390,7 +390,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         seed = draw_seed(self.random_state)
         with seeded_torch(seed, self.device) as generator:
             # Private, fit-time only: methods that train several networks
-            # reseed from them (see _random.reseed).
+            # reseed each stage from them (see _random.derived_seed).
             self._fit_seed, self._batch_generator = seed, generator
             try:
                 self._fit_noisy(X, y)

@@ -169,13 +169,12 @@ class SEALClassifier(NoisyLabelClassifier):
         given = torch.as_tensor(y, device=X.device)
         checkpoint_path = self._checkpoint_path(X, y)
         state = self._load_state(checkpoint_path)
-        if state is None:
-            state = {"seed": self._fit_seed, "soft_labels": None, "history": []}
-        elif len(state["history"]) > self.n_iterations + 1:
+        if state is not None and len(state["history"]) > self.n_iterations + 1:
             # A longer fit was checkpointed: its intermediate soft labels are
             # gone, so train this shorter one afresh and keep that file.
+            state, checkpoint_path = None, None
+        if state is None:
             state = {"seed": self._fit_seed, "soft_labels": None, "history": []}
-            checkpoint_path = None
         soft_labels, history = state["soft_labels"], state["history"]
         if history:
             # Resuming: the saved network is the one to continue from (when

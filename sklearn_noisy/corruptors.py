@@ -329,7 +329,7 @@ class CCNLabelCorruptor(_LabelCorruptor):
         # X only travels through, so any X a pipeline can carry is accepted.
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
         X, y = validate_data(self, X, y, reset=True, accept_sparse=True, dtype=None,
-                             ensure_all_finite=False)
+                             allow_nd=True, ensure_all_finite=False)
         return X, y, binarize_y
 
     def _transition(self, classes):

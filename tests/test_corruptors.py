@@ -138,6 +138,9 @@ def test_ccn_passes_any_X_through():
     X = np.array([["a", np.nan]] * 20, dtype=object)
     X_out, _ = CCNLabelCorruptor(0.3, random_state=0).fit_resample(X, y)
     assert X_out is X or np.shares_memory(X_out, X)
+    images = np.zeros((20, 3, 4, 4), dtype=np.float32)
+    images_out, _ = CCNLabelCorruptor(0.3, random_state=0).fit_resample(images, y)
+    assert images_out.shape == images.shape
 
 
 @pytest.mark.parametrize("corruptor, message", [

@@ -83,12 +83,20 @@ def print_row(label, rate, scores):
 
 
 def compare_on_digits(seeds, makers, rates=(0.3, 0.4)):
-    """Print one row per (label, rate) on digits-IDN; see compare_on_other_data."""
+    """Print one row per (label, rate) on digits-IDN; see compare_on_other_data.
+
+    Returns
+    -------
+    summary : dict
+        ``(label, rate) -> (mean accuracy, mean AUC)``.
+    """
+    summary = {}
     for rate in rates:
         splits = [noisy_split("digits", "idn", rate, seed) for seed in seeds]
         for label, make in makers.items():
             scores = [evaluate(lambda: make(seed), split) for seed, split in zip(seeds, splits)]
-            print_row(label, rate, scores)
+            summary[label, rate] = print_row(label, rate, scores)
+    return summary
 
 
 OTHER_DATA = [(dataset, noise) for dataset in ("wine", "breast_cancer", "synthetic")

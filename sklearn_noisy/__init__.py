@@ -5,6 +5,7 @@ from imblearn.pipeline import Pipeline, make_pipeline
 from .confusion_em import ConfusionEMClassifier
 from .corruptors import CCNLabelCorruptor, IDNLabelCorruptor
 from .cross_entropy import CrossEntropyClassifier
+from .flywheel import FlywheelClassifier
 from .hypothesis import CCNTestResult, ccn_hypothesis_test
 from .seal import SEALClassifier
 from .sln import SLNClassifier
@@ -16,6 +17,7 @@ __all__ = [
     "IDNLabelCorruptor",
     "CrossEntropyClassifier",
     "ConfusionEMClassifier",
+    "FlywheelClassifier",
     "SEALClassifier",
     "SLNClassifier",
     "ccn_hypothesis_test",

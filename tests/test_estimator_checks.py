@@ -10,6 +10,7 @@ from sklearn_noisy import (
     CCNLabelCorruptor,
     ConfusionEMClassifier,
     CrossEntropyClassifier,
+    FlywheelClassifier,
     IDNLabelCorruptor,
     SEALClassifier,
     SLNClassifier,
@@ -23,6 +24,9 @@ CLASSIFIERS = [
     SLNClassifier(correction_epoch=30, noise_on="outputs", max_epochs=60),
     ConfusionEMClassifier(),
     ConfusionEMClassifier(class_weight="balanced", eta_update_every=1),
+    FlywheelClassifier(),
+    FlywheelClassifier(estimate_epsilon=False, contrastive_weight=0, confidence_weight=0,
+                       mixup_alpha=0, weak_augmentation=None),
 ]
 
 # imbalanced-learn's checks compare two fit_resample calls: seed them.

@@ -1,0 +1,216 @@
+"""Random augmentations of whole batches, on the batch's own device.
+
+Every augmentation is a callable ``augment(X) -> X_augmented`` on a batch
+tensor, drawing a different random transformation for every sample in one
+vectorised call (no per-sample Python). Randomness comes from torch's
+global generators, which the estimators seed and restore around a fit, so
+fits stay reproducible and the caller's random state is left alone.
+
+An augmentation may also have a ``fit(X)`` method; the estimators call it
+once, on a copy, with the whole training tensor (the tabular ones use it to
+learn each feature's scale).
+
+Tabular data gets :class:`GaussianJitter`; images ``(n, H, W)`` or
+``(n, C, H, W)`` get :class:`RandomShiftFlip` (weak: the crops and flips of
+the papers' CIFAR recipes) and :class:`RandomAffineCutout` (strong: a
+RandAugment-style mix of geometric and photometric changes plus cutout).
+"""
+
+import math
+
+import torch
+from torch.nn import functional as F
+
+from .networks import with_channel_axis
+
+
+class GaussianJitter:
+    """Gaussian noise scaled to each feature's spread, and feature dropout.
+
+    Parameters
+    ----------
+    noise_scale : float, default=0.1
+        Standard deviation of the added noise, as a fraction of each
+        feature's standard deviation in the training data.
+    feature_dropout : float, default=0.0
+        Probability that a feature of a sample is replaced by the feature's
+        training mean.
+
+    Attributes
+    ----------
+    mean_ : torch.Tensor of shape (n_features,)
+    scale_ : torch.Tensor of shape (n_features,)
+        Set by :meth:`fit`.
+    """
+
+    def __init__(self, noise_scale=0.1, feature_dropout=0.0):
+        self.noise_scale = noise_scale
+        self.feature_dropout = feature_dropout
+
+    def fit(self, X):
+        """Learn each feature's mean and standard deviation from ``X``."""
+        flat = X.flatten(1)
+        self.mean_ = flat.mean(dim=0)
+        self.scale_ = flat.std(dim=0, unbiased=False)
+        return self
+
+    def __call__(self, X):
+        flat = X.flatten(1)
+        mean, scale = (
+            (self.mean_, self.scale_) if hasattr(self, "scale_")
+            else (flat.mean(dim=0), flat.std(dim=0, unbiased=False))
+        )
+        augmented = flat + self.noise_scale * scale * torch.randn_like(flat)
+        if self.feature_dropout:
+            dropped = torch.rand_like(flat) < self.feature_dropout
+            augmented = torch.where(dropped, mean.expand_as(flat), augmented)
+        return augmented.view_as(X)
+
+    def __repr__(self):
+        return (f"GaussianJitter(noise_scale={self.noise_scale}, "
+                f"feature_dropout={self.feature_dropout})")
+
+
+def _affine_resample(X, theta):
+    """Resample image batch ``X`` with per-sample 2x3 affine ``theta``."""
+    images = with_channel_axis(X)
+    grid = F.affine_grid(theta, images.shape, align_corners=False)
+    resampled = F.grid_sample(
+        images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    return resampled.view_as(X)
+
+
+def _uniform(n, low, high, like):
+    return low + (high - low) * torch.rand(n, device=like.device, dtype=like.dtype)
+
+
+def _random_flip_sign(n, probability, like):
+    flip = torch.rand(n, device=like.device) < probability
+    return torch.where(flip, -1.0, 1.0).to(like.dtype)
+
+
+class RandomShiftFlip:
+    """Random translation (a padded random crop) and horizontal flip.
+
+    Parameters
+    ----------
+    max_shift : float, default=0.125
+        Largest shift as a fraction of the image side (4 pixels of 32, the
+        CIFAR recipe's padded crop). Borders are reflected.
+    flip : bool, default=True
+        Flip half of the images left-right. Turn it off for data where
+        mirror images mean something else (digits, text).
+    """
+
+    def __init__(self, max_shift=0.125, flip=True):
+        self.max_shift = max_shift
+        self.flip = flip
+
+    def __call__(self, X):
+        n = len(X)
+        theta = torch.zeros(n, 2, 3, device=X.device, dtype=X.dtype)
+        theta[:, 0, 0] = _random_flip_sign(n, 0.5 if self.flip else 0.0, X)
+        theta[:, 1, 1] = 1.0
+        # affine_grid's coordinates span [-1, 1], so a shift of s sides is 2s.
+        theta[:, :, 2] = 2 * self.max_shift * (
+            2 * torch.rand(n, 2, device=X.device, dtype=X.dtype) - 1)
+        return _affine_resample(X, theta)
+
+    def __repr__(self):
+        return f"RandomShiftFlip(max_shift={self.max_shift}, flip={self.flip})"
+
+
+class RandomAffineCutout:
+    """Strong augmentation: random affine, brightness, contrast and cutout.
+
+    Each sample gets its own rotation, shear, scale, translation and flip,
+    then brightness and contrast changes, then a square cut out at a random
+    place, in the spirit of RandAugment's mixed operations at random
+    magnitudes.
+
+    Parameters
+    ----------
+    max_rotation : float, default=30
+        Degrees.
+    max_shear : float, default=0.3
+    scale_range : tuple of float, default=(0.8, 1.2)
+    max_shift : float, default=0.125
+        Fraction of the image side.
+    flip : bool, default=True
+    max_brightness : float, default=0.3
+        Largest added offset, as a fraction of each image's value range.
+    contrast_range : tuple of float, default=(0.6, 1.4)
+    cutout : float, default=0.5
+        Side of the cut-out square as a fraction of the image side.
+    """
+
+    def __init__(self, max_rotation=30.0, max_shear=0.3, scale_range=(0.8, 1.2),
+                 max_shift=0.125, flip=True, max_brightness=0.3,
+                 contrast_range=(0.6, 1.4), cutout=0.5):
+        self.max_rotation = max_rotation
+        self.max_shear = max_shear
+        self.scale_range = scale_range
+        self.max_shift = max_shift
+        self.flip = flip
+        self.max_brightness = max_brightness
+        self.contrast_range = contrast_range
+        self.cutout = cutout
+
+    def __call__(self, X):
+        images = with_channel_axis(X)
+        augmented = self._photometric(_affine_resample(images, self._theta(images)))
+        return self._cut_out(augmented).view_as(X)
+
+    def _theta(self, images):
+        n = len(images)
+        angle = _uniform(n, -1, 1, images) * math.radians(self.max_rotation)
+        shear = _uniform(n, -self.max_shear, self.max_shear, images)
+        scale = _uniform(n, *self.scale_range, images)
+        flip = _random_flip_sign(n, 0.5 if self.flip else 0.0, images)
+        cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+        theta = torch.zeros(n, 2, 3, device=images.device, dtype=images.dtype)
+        theta[:, 0, 0] = flip * cos
+        theta[:, 0, 1] = -sin + shear * cos
+        theta[:, 1, 0] = flip * sin
+        theta[:, 1, 1] = cos + shear * sin
+        theta[:, :, 2] = 2 * self.max_shift * (
+            2 * torch.rand(n, 2, device=images.device, dtype=images.dtype) - 1)
+        return theta
+
+    def _photometric(self, images):
+        n = len(images)
+        low = images.amin(dim=(1, 2, 3), keepdim=True)
+        high = images.amax(dim=(1, 2, 3), keepdim=True)
+        mean = images.mean(dim=(1, 2, 3), keepdim=True)
+        contrast = _uniform(n, *self.contrast_range, images).view(n, 1, 1, 1)
+        brightness = self.max_brightness * _uniform(n, -1, 1, images).view(n, 1, 1, 1)
+        return (mean + contrast * (images - mean) + brightness * (high - low))
+
+    def _cut_out(self, images):
+        n, _, height, width = images.shape
+        rows = torch.arange(height, device=images.device)
+        cols = torch.arange(width, device=images.device)
+        centre_row = (torch.rand(n, device=images.device) * height).long()
+        centre_col = (torch.rand(n, device=images.device) * width).long()
+        half_height = max(1, round(self.cutout * height / 2))
+        half_width = max(1, round(self.cutout * width / 2))
+        inside_rows = (rows[None, :] - centre_row[:, None]).abs() < half_height
+        inside_cols = (cols[None, :] - centre_col[:, None]).abs() < half_width
+        inside = inside_rows[:, None, :, None] & inside_cols[:, None, None, :]
+        return images.masked_fill(inside, 0.0)
+
+    def __repr__(self):
+        return "RandomAffineCutout()"
+
+
+def default_augmentations(n_input_dims):
+    """The (weak, strong) pair used for ``'auto'``, by the rank of a sample.
+
+    Parameters
+    ----------
+    n_input_dims : int
+        1 for tabular samples, 2 or 3 for images ``(H, W)`` / ``(C, H, W)``.
+    """
+    if n_input_dims == 1:
+        return GaussianJitter(0.1), GaussianJitter(0.3, feature_dropout=0.2)
+    return RandomShiftFlip(), RandomAffineCutout()

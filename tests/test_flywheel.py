@@ -1,0 +1,276 @@
+"""FlywheelClassifier: the two EM cycles of LNL-flywheel and its augmentations."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import make_blobs
+from sklearn.metrics import roc_auc_score
+
+from sklearn_noisy import CCNLabelCorruptor, FlywheelClassifier
+from sklearn_noisy.augmentations import (
+    GaussianJitter,
+    RandomAffineCutout,
+    RandomShiftFlip,
+    default_augmentations,
+)
+from sklearn_noisy.flywheel import (
+    _clean_log_odds,
+    _corrupted_transition,
+    confidence_regulariser,
+    nt_xent_loss,
+)
+
+FAST = dict(max_epochs=6, warmup_epochs=3, batch_size=32, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    """Four well separated blobs with 30% pair noise (class k -> k + 1)."""
+    X, y = make_blobs(n_samples=400, centers=4, n_features=6, cluster_std=1.0,
+                      random_state=0)
+    corruptor = CCNLabelCorruptor(0.3, transition="pair", random_state=0)
+    _, y_noisy = corruptor.fit_resample(X, y)
+    return X.astype(np.float32), y, y_noisy, corruptor.noise_mask_
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, _, y_noisy, _ = data
+    return FlywheelClassifier(**FAST).fit(X, y_noisy)
+
+
+# ----------------------------------------------------------------------
+# the equations
+# ----------------------------------------------------------------------
+def test_e_step_is_equation_4():
+    main_proba = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    given = torch.tensor([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    epsilon = torch.tensor([0.2, 0.5])
+    gamma = 0.6
+    clean = torch.sigmoid(_clean_log_odds(main_proba, given, gamma, epsilon)).numpy()
+    expected = [0.6 * 0.7 / (0.6 * 0.7 + 0.4 * 0.2), 0.6 * 0.1 / (0.6 * 0.1 + 0.4 * 0.5)]
+    np.testing.assert_allclose(clean, expected, rtol=1e-6)
+
+
+def test_transition_of_the_corrupted_part_is_equation_14():
+    # f's beliefs about the true class, the corrupted weight q(s=0), labels
+    proba = torch.tensor([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 1.0],
+                          [0.0, 1.0, 0.0]])
+    corrupted = torch.tensor([1.0, 0.5, 1.0, 0.5])
+    given = torch.eye(3)[[1, 2, 0, 1]]
+    transition = _corrupted_transition(proba, corrupted, given).numpy()
+    # class 0: weight 1 to label 1 and 0.25 to label 2; class 1: 0.25 to
+    # label 2 (its own label is not a corruption); class 2: 1 to label 0
+    np.testing.assert_allclose(transition, [[0, 0.8, 0.2], [0, 0, 1], [1, 0, 0]],
+                               rtol=1e-6)
+
+
+def test_confidence_regulariser_is_equation_9():
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    marginal = torch.tensor([0.5, 0.3, 0.2])
+    log_proba = torch.log(torch.softmax(logits, dim=1) + 1e-8)
+    expected = (log_proba * marginal).sum(dim=1).mean()
+    assert torch.isclose(confidence_regulariser(logits, marginal), expected)
+    # minimising it makes predictions confident
+    confident = torch.tensor([[20.0, 0.0, 0.0], [0.0, 20.0, 0.0]])
+    assert confidence_regulariser(confident, marginal) < confidence_regulariser(
+        logits, marginal)
+
+
+def test_contrastive_loss_is_nt_xent():
+    torch.manual_seed(0)
+    z1, z2 = torch.randn(4, 5), torch.randn(4, 5)
+    z = torch.nn.functional.normalize(torch.cat([z1, z2]), dim=1)
+    similarity = (z @ z.T / 0.5).numpy()
+    losses = []
+    for i in range(8):
+        partner = (i + 4) % 8
+        others = [j for j in range(8) if j != i]
+        losses.append(-similarity[i, partner] + np.log(np.exp(similarity[i, others]).sum()))
+    np.testing.assert_allclose(float(nt_xent_loss(z1, z2, 0.5)), np.mean(losses), rtol=1e-5)
+    # two views that agree score lower than two that do not
+    assert nt_xent_loss(z1, z1, 0.5) < nt_xent_loss(z1, z2, 0.5)
+
+
+# ----------------------------------------------------------------------
+# the fitted estimator
+# ----------------------------------------------------------------------
+def test_attributes_are_consistent(data, fitted):
+    X, _, y_noisy, _ = data
+    clf = fitted
+    n, k = len(X), len(clf.classes_)
+    assert clf.clean_proba_.shape == clf.noise_scores_.shape == clf.epsilon_.shape == (n,)
+    assert np.all((clf.clean_proba_ >= 0) & (clf.clean_proba_ <= 1))
+    np.testing.assert_allclose(clf.noise_scores_, 1 - clf.clean_proba_, atol=1e-12)
+    assert clf.gamma_ == pytest.approx(clf.clean_proba_.mean())
+    transition = clf.transition_matrix_
+    assert transition.shape == (k, k)
+    assert np.all(np.diag(transition) == 0)
+    assert np.all(np.isclose(transition.sum(axis=1), 1) | (transition.sum(axis=1) == 0))
+    # Eq. 11 under the final networks, with f on the unaugmented data
+    given = np.eye(k)[np.searchsorted(clf.classes_, y_noisy)]
+    clean = clf.clean_proba_[:, None]
+    expected = clean * given + (1 - clean) * clf.predict_proba(X)
+    np.testing.assert_allclose(clf.refurbished_proba_, expected, atol=1e-5)
+    np.testing.assert_array_equal(
+        clf.refurbished_labels_, clf.classes_[clf.refurbished_proba_.argmax(axis=1)])
+    np.testing.assert_array_equal(clf.corrected_labels_, clf.refurbished_labels_)
+
+
+def test_prediction_uses_the_auxiliary_network_alone(data, fitted):
+    X = data[0]
+    with torch.no_grad():
+        logits = fitted.module_.eval()(torch.as_tensor(X))
+    np.testing.assert_allclose(
+        fitted.predict_proba(X), torch.softmax(logits.double(), dim=1).numpy(), atol=1e-6)
+    assert fitted.main_network_ is not fitted.module_
+
+
+def test_it_finds_the_flipped_samples_and_the_pair_transition(data):
+    X, y, y_noisy, mask = data
+    clf = FlywheelClassifier(random_state=0).fit(X, y_noisy)
+    assert roc_auc_score(mask, clf.noise_scores_) > 0.9
+    assert np.mean(clf.corrected_labels_ == y) > 0.9
+    # pair noise: every row's mass sits on the next class
+    np.testing.assert_array_equal(clf.transition_matrix_.argmax(axis=1), [1, 2, 3, 0])
+    assert clf.score(X, y) > 0.9
+
+
+def test_fixed_epsilon_ablation_keeps_one_over_k(data):
+    X, _, y_noisy, _ = data
+    clf = FlywheelClassifier(estimate_epsilon=False, **FAST).fit(X, y_noisy)
+    np.testing.assert_allclose(clf.epsilon_, 0.25)
+
+
+class CountingAugmentation:
+    """Adds nothing; records the batches it was called with."""
+
+    def __init__(self):
+        self.calls = []
+        self.fitted_on = None
+
+    def fit(self, X):
+        self.fitted_on = X.shape
+        return self
+
+    def __call__(self, X):
+        assert isinstance(X, torch.Tensor) and X.device.type == "cpu"
+        self.calls.append(X.shape)
+        return X
+
+
+def test_user_augmentations_get_device_batches_and_are_fitted_on_a_copy(data):
+    X, _, y_noisy, _ = data
+    weak, strong = CountingAugmentation(), CountingAugmentation()
+    clf = FlywheelClassifier(weak_augmentation=weak, strong_augmentation=strong, **FAST)
+    clf.fit(X, y_noisy)
+    # the caller's objects are left alone; the estimator used copies
+    assert weak.calls == strong.calls == [] and weak.fitted_on is None
+    assert clf.weak_augmentation is weak
+
+
+def test_switched_off_parts_are_not_run(data, monkeypatch):
+    X, _, y_noisy, _ = data
+    calls = []
+
+    def strong(X_batch):
+        calls.append(len(X_batch))
+        return X_batch
+
+    FlywheelClassifier(strong_augmentation=strong, **FAST).fit(X, y_noisy)
+    assert calls, "the contrastive loss uses the strong augmentation"
+    calls.clear()
+    FlywheelClassifier(strong_augmentation=strong, contrastive_weight=0, **FAST).fit(
+        X, y_noisy)
+    assert calls == []
+    regulariser_calls = []
+    monkeypatch.setattr("sklearn_noisy.flywheel.confidence_regulariser",
+                        lambda *args: regulariser_calls.append(1) or torch.tensor(0.0))
+    FlywheelClassifier(confidence_weight=0, **FAST).fit(X, y_noisy)
+    assert regulariser_calls == []
+    FlywheelClassifier(**FAST).fit(X, y_noisy)
+    assert regulariser_calls
+
+
+def test_ablations_change_the_fit(data, fitted):
+    X, _, y_noisy, _ = data
+    for params in ({"confidence_weight": 0}, {"contrastive_weight": 0}, {"mixup_alpha": 0}):
+        other = FlywheelClassifier(**{**FAST, **params}).fit(X, y_noisy)
+        assert not np.allclose(other.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_reproducible_and_leaves_global_state_alone(data, fitted):
+    X, _, y_noisy, _ = data
+    torch.manual_seed(123)
+    np.random.seed(123)
+    expected_torch, expected_numpy = torch.rand(1), np.random.rand()
+    torch.manual_seed(123)
+    np.random.seed(123)
+    again = FlywheelClassifier(**FAST).fit(X, y_noisy)
+    assert torch.rand(1) == expected_torch and np.random.rand() == expected_numpy
+    np.testing.assert_array_equal(again.predict_proba(X), fitted.predict_proba(X))
+    np.testing.assert_array_equal(again.clean_proba_, fitted.clean_proba_)
+
+
+def test_pickle_and_clone(data, fitted):
+    X = data[0]
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+    assert clone(fitted).get_params()["warmup_epochs"] == FAST["warmup_epochs"]
+
+
+def test_warmup_must_leave_room_for_cycles(data):
+    X, _, y_noisy, _ = data
+    with pytest.raises(ValueError, match="warmup_epochs"):
+        FlywheelClassifier(max_epochs=5, warmup_epochs=5).fit(X, y_noisy)
+
+
+def test_images_get_image_augmentations():
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 8, 8)).astype(np.float32)
+    y = np.repeat([0, 1, 2], 20)
+    X[y == 1, :4] += 1.0
+    X[y == 2, 4:] += 1.0
+    clf = FlywheelClassifier(max_epochs=3, warmup_epochs=1, random_state=0).fit(X, y)
+    assert clf.predict_proba(X).shape == (60, 3)
+    weak, strong = default_augmentations(2)
+    assert isinstance(weak, RandomShiftFlip) and isinstance(strong, RandomAffineCutout)
+
+
+# ----------------------------------------------------------------------
+# augmentations
+# ----------------------------------------------------------------------
+def test_gaussian_jitter_scales_with_each_feature():
+    torch.manual_seed(0)
+    X = torch.randn(5000, 2) * torch.tensor([1.0, 100.0])
+    jitter = GaussianJitter(0.1).fit(X)
+    noise = jitter(X) - X
+    np.testing.assert_allclose(noise.std(dim=0).numpy(), [0.1, 10.0], rtol=0.05)
+    dropped = GaussianJitter(0.0, feature_dropout=0.5).fit(X)(X)
+    replaced = dropped != X
+    assert 0.45 < replaced.float().mean() < 0.55
+    np.testing.assert_allclose(dropped[replaced[:, 0], 0].numpy(), float(X[:, 0].mean()),
+                               rtol=1e-5)
+
+
+def test_shift_and_flip_are_per_sample():
+    torch.manual_seed(0)
+    X = torch.rand(200, 3, 8, 8)
+    unchanged = RandomShiftFlip(max_shift=0.0, flip=False)(X)
+    torch.testing.assert_close(unchanged, X)
+    flipped = RandomShiftFlip(max_shift=0.0, flip=True)(X)
+    mirrored = torch.isclose(flipped, X.flip(-1), atol=1e-5).flatten(1).all(dim=1)
+    same = torch.isclose(flipped, X, atol=1e-5).flatten(1).all(dim=1)
+    assert torch.all(mirrored | same)
+    assert 70 < int(mirrored.sum()) < 130
+
+
+def test_strong_augmentation_keeps_the_shape_and_cuts_out_a_square():
+    torch.manual_seed(0)
+    X = torch.rand(16, 8, 8) + 1.0  # (n, H, W), strictly positive
+    augmented = RandomAffineCutout()(X)
+    assert augmented.shape == X.shape
+    assert torch.all((augmented == 0).flatten(1).sum(dim=1) >= 4)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .datasets import DATASETS
-from .methods import METHODS
+from .methods import METHODS, available_methods
 from .runner import NOISE_TYPES, as_records, run_benchmark, summarise
 
 
@@ -17,19 +17,29 @@ def parse_args(argv=None):
         description="Compare noisy-label methods: corrupt the training labels, "
                     "fit each method, score it on clean test labels.",
     )
-    parser.add_argument("--dataset", default="digits", choices=DATASETS)
+    parser.add_argument("--dataset", default="digits",
+                        help=f"one of {', '.join(DATASETS)}, or the path of an MNIST/CIFAR "
+                             "folder (torchvision's on-disk format) or an .npz file")
     parser.add_argument("--noise", default="idn", choices=NOISE_TYPES)
     parser.add_argument("--rates", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--methods", nargs="+", default=available_methods(),
+                        choices=list(METHODS),
+                        help="default: all (cleanlab when it is installed)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--n-jobs", type=int, default=None,
+                        help="(rate, seed) cells run in parallel processes; default: one "
+                             "per CPU core on the CPU (each fit then uses one thread, "
+                             "which is faster for these small networks), 1 on a GPU")
     parser.add_argument("--quick", action="store_true",
                         help="two rates (0.2, 0.4) and one seed")
-    parser.add_argument("--output", type=Path, default=Path("benchmark-results"))
+    parser.add_argument("--output", type=Path, default=Path("benchmark-results"),
+                        help="folder for results.csv, summary.json and the figures")
     args = parser.parse_args(argv)
     if args.quick:
         args.rates, args.seeds = [0.2, 0.4], [0]
+    if args.n_jobs is None:
+        args.n_jobs = -1 if args.device == "cpu" else 1
     return args
 
 
@@ -60,7 +70,8 @@ def main(argv=None):
     args = parse_args(argv)
     bar, progress = _progress_bar(len(args.rates) * len(args.seeds))
     results = run_benchmark(args.dataset, args.noise, args.rates, args.seeds,
-                            args.methods, args.device, args.n_jobs, progress)
+                            args.methods, args.device, args.n_jobs, progress,
+                            details=True)
     if bar is not None:
         bar.close()
     rows = summarise(results)
@@ -73,7 +84,20 @@ def main(argv=None):
         writer.writeheader()
         writer.writerows(records)
     (args.output / "summary.json").write_text(json.dumps(rows, indent=2))
+    _write_figures(results, rows, args.output)
     print(f"results written to {args.output}/")
+
+
+def _write_figures(results, rows, folder):
+    try:
+        from .figures import write_figures
+        paths = write_figures(results, rows, folder)
+    except ImportError:  # matplotlib is an optional extra
+        print("matplotlib is not installed: no figures (pip install "
+              "'sklearn_noisy[benchmark]').", file=sys.stderr)
+        return
+    for path in paths:
+        print(f"figure: {path}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """Data sets the benchmark can run on."""
 
+from pathlib import Path
+
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_classification
 from sklearn.preprocessing import StandardScaler
+
+from .image_files import load_image_files
 
 DATASETS = ("digits", "wine", "breast_cancer", "synthetic")
 
@@ -12,11 +16,13 @@ def load_dataset(name, n_samples=2000):
 
     Parameters
     ----------
-    name : {"digits", "wine", "breast_cancer", "synthetic"}
+    name : {"digits", "wine", "breast_cancer", "synthetic"} or path
         ``digits`` is scaled to [0, 1] (X / 16) as in the digits-IDN
         protocol; ``wine`` and ``breast_cancer`` are standardised;
         ``synthetic`` is ``make_classification`` with 20 features, 10
-        informative, 4 classes and ``n_samples`` rows.
+        informative, 4 classes and ``n_samples`` rows. Any other value is
+        read as the path of an MNIST/CIFAR folder or an ``.npz`` file
+        (:func:`~sklearn_noisy.benchmark.image_files.load_image_files`).
     n_samples : int, default=2000
         Size of ``synthetic``.
     """
@@ -31,4 +37,8 @@ def load_dataset(name, n_samples=2000):
         X, y = make_classification(n_samples=n_samples, n_features=20, n_informative=10,
                                    n_classes=4, random_state=0)
         return X.astype(np.float32), y
-    raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}.")
+    if Path(name).exists():
+        return load_image_files(name)
+    raise ValueError(
+        f"unknown dataset {name!r}: choose from {', '.join(DATASETS)}, or give the path "
+        "of an MNIST/CIFAR folder or an .npz file.")

@@ -18,9 +18,6 @@ Parts (``--part``):
 Run: ``python benchmarks/bench_confusion_em.py --part all``
 """
 
-import argparse
-import time
-
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
@@ -30,6 +27,7 @@ from bench_seal_sln import (
     evaluate,
     noisy_split,
     print_row,
+    run_parts,
 )
 from sklearn_noisy import ConfusionEMClassifier, CrossEntropyClassifier
 
@@ -111,16 +109,7 @@ PARTS = {"digits": part_digits, "grid": part_grid, "other": part_other}
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--part", choices=[*PARTS, "all"], default="digits")
-    args = parser.parse_args()
-    seeds = list(range(args.seeds))
-    for name, part in PARTS.items():
-        if args.part in (name, "all"):
-            start = time.perf_counter()
-            part(seeds)
-            print(f"({name}: {time.perf_counter() - start:.0f} s)\n", flush=True)
+    run_parts(__doc__.splitlines()[0], PARTS)
 
 
 if __name__ == "__main__":

@@ -22,13 +22,10 @@ Parts (``--part``):
 Run: ``python benchmarks/bench_flywheel.py --part all``
 """
 
-import argparse
-import time
-
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from bench_seal_sln import compare_on_digits, compare_on_other_data
+from bench_seal_sln import compare_on_digits, compare_on_other_data, run_parts
 from sklearn_noisy import CCNLabelCorruptor, CrossEntropyClassifier, FlywheelClassifier
 from sklearn_noisy.benchmark.datasets import load_dataset
 from sklearn_noisy.corruptors import empirical_transition_matrix
@@ -124,16 +121,7 @@ PARTS = {"digits": part_digits, "transition": part_transition,
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--part", choices=[*PARTS, "all"], default="digits")
-    args = parser.parse_args()
-    seeds = list(range(args.seeds))
-    for name, part in PARTS.items():
-        if args.part in (name, "all"):
-            start = time.perf_counter()
-            part(seeds)
-            print(f"({name}: {time.perf_counter() - start:.0f} s)\n", flush=True)
+    run_parts(__doc__.splitlines()[0], PARTS)
 
 
 if __name__ == "__main__":

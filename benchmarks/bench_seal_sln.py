@@ -235,6 +235,20 @@ PARTS = {"digits": part_digits, "sln-grid": part_sln_grid, "other": part_other,
          "ce-curve": part_ce_curve}
 
 
+def run_parts(description, parts):
+    """Command line of a benchmark script: ``--seeds N --part NAME|all``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--part", choices=[*parts, "all"], default="digits")
+    args = parser.parse_args()
+    seeds = list(range(args.seeds))
+    for name, part in parts.items():
+        if args.part in (name, "all"):
+            start = time.perf_counter()
+            part(seeds)
+            print(f"({name}: {time.perf_counter() - start:.0f} s)\n", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)

@@ -274,3 +274,21 @@ def test_strong_augmentation_keeps_the_shape_and_cuts_out_a_square():
     augmented = RandomAffineCutout()(X)
     assert augmented.shape == X.shape
     assert torch.all((augmented == 0).flatten(1).sum(dim=1) >= 4)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_fit_on_cuda_with_image_augmentations():
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 3, 8, 8)).astype(np.float32)
+    y = np.repeat([0, 1], 32)
+    X[y == 1, 0] += 1.0
+    clf = FlywheelClassifier(max_epochs=4, warmup_epochs=2, device="cuda", random_state=0)
+    clf.fit(X, y)
+    assert next(clf.module_.parameters()).is_cuda
+    assert next(clf.main_network_.parameters()).is_cuda
+    assert clf.predict_proba(X).shape == (64, 2)
+    again = FlywheelClassifier(max_epochs=4, warmup_epochs=2, device="cuda", random_state=0)
+    np.testing.assert_array_equal(again.fit(X, y).clean_proba_, clf.clean_proba_)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X))

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: benchmark test env clean
+.PHONY: benchmark test env clean docs
 
 benchmark: $(STAMP)
 	$(BIN)/python -m sklearn_noisy.benchmark $(ARGS)
@@ -24,3 +24,6 @@ $(STAMP):
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html

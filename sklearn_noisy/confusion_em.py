@@ -37,7 +37,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
     eta_lr : float, default=0.5
         Step size alpha_1 of the projected gradient ascent on eta (paper:
         0.7 on CIFAR-10, 0.5 best on CIFAR-100, 0.05 on Clothing1M). The
-        default was chosen by measurement (see the methods page).
+        default was chosen by measurement (see the user guide).
     eta_start_epoch : int, default=10
         Epochs of training before eta is first updated (paper, CIFAR: 35).
     eta_update_every : int, default=5
@@ -86,7 +86,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         label is not the true class. It ranks the flipped samples better than
         ``1 - posterior_[i, given label]``, which conditions on the given
         label and so keeps it for low-eta samples, or than ``eta_`` (see the
-        methods page for the measurements).
+        user guide for the measurements).
     corrected_labels_ : ndarray of shape (n_train_samples,)
         ``argmax posterior_``.
     history_ : skorch History

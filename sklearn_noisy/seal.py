@@ -40,7 +40,7 @@ class SEALClassifier(NoisyLabelClassifier):
         Self-evolution iterations after the initial training on the given
         labels, so ``n_iterations + 1`` networks are trained. The paper uses
         10 on MNIST and 3 on CIFAR-10; the default was chosen by measurement
-        (see the documentation's methods page). ``0`` is plain
+        (see the user guide). ``0`` is plain
         cross-entropy training that still reports averaged soft labels.
     first_loss : {'cross_entropy', 'dmi'}, default='cross_entropy'
         Loss of iteration 0. ``'dmi'`` is the paper's "SEAL (DMI)": following

@@ -35,7 +35,7 @@ class SLNClassifier(NoisyLabelClassifier):
         0.5 for other noise on CIFAR-10, 0.1 (instance-dependent) and 0.2
         (others) on CIFAR-100, and 0.2 on Clothing1M. The default was chosen
         by measurement on digits, wine, breast cancer and synthetic data
-        (see the documentation's methods page); tune it per data set.
+        (see the user guide); tune it per data set.
     ema_decay : float or None, default=0.999
         Decay of the momentum model, an exponential moving average of the
         weights updated after every optimizer step; it makes the predictions

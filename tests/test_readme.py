@@ -1,20 +1,23 @@
-"""The README's Python example runs as written."""
+"""The Python examples of the README and of the docs' quickstart run as written."""
 
 import re
 from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.rst"
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.rst", ROOT / "docs" / "quickstart.rst"]
 
 
 def python_blocks():
-    text = README.read_text()
-    blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", text)
-    return ["\n".join(line[3:] for line in block.splitlines()) for block in blocks]
+    for page in PAGES:
+        blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", page.read_text())
+        for block in blocks:
+            yield pytest.param(page, "\n".join(line[3:] for line in block.splitlines()),
+                               id=page.name)
 
 
-@pytest.mark.parametrize("code", python_blocks())
-def test_readme_example_runs(code, capsys):
-    exec(compile(code, str(README), "exec"), {})
+@pytest.mark.parametrize("page, code", python_blocks())
+def test_python_example_runs(page, code, capsys):
+    exec(compile(code, str(page), "exec"), {})
     assert capsys.readouterr().out.strip().startswith("[")

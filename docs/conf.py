@@ -1,0 +1,44 @@
+"""Sphinx configuration of the sklearn_noisy documentation."""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import sklearn_noisy  # noqa: E402
+
+project = "sklearn_noisy"
+author = "the sklearn_noisy developers"
+copyright = "2026, the sklearn_noisy developers"
+version = release = sklearn_noisy.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
+                    "auto_examples/*.zip", "auto_examples/*.md5"]
+# The class pages list parameters and attributes from the numpydoc sections;
+# one stub page per method would double them.
+numpydoc_show_class_members = False
+autodoc_default_options = {"inherited-members": False}
+
+html_theme = "pydata_sphinx_theme"
+html_title = "sklearn_noisy"
+html_theme_options = {"navigation_depth": 2, "show_toc_level": 2}
+
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "examples"),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "download_all_examples": False,
+    "show_signature": False,
+    # A failing example fails the build, as a failing test fails CI.
+    "abort_on_example_error": True,
+}

@@ -1,0 +1,24 @@
+"""The documentation builds with Sphinx, warnings as errors, examples executed."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_docs_build_without_warnings(tmp_path):
+    for module in ("sphinx", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme"):
+        pytest.importorskip(module, reason="the docs extra is not installed")
+    completed = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html",
+         str(DOCS), str(tmp_path / "html")],
+        capture_output=True, text=True, timeout=1200,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    built = {path.name for path in (tmp_path / "html").rglob("*.html")}
+    for page in ("index.html", "api.html", "flywheel.html", "scaling.html",
+                 "plot_dask_grid_search.html"):
+        assert page in built

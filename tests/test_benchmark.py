@@ -151,6 +151,14 @@ def test_npz_files_channels_last_and_keras_names(tmp_path):
         load_dataset(str(tmp_path / "c.npz"))
 
 
+def test_synthetic_data_of_any_size():
+    X, y = load_dataset("synthetic:300")
+    assert X.shape == (300, 20) and set(y) == {0, 1, 2, 3}
+    assert len(load_dataset("synthetic")[0]) == 2000
+    with pytest.raises(ValueError, match="synthetic:N"):
+        load_dataset("synthetic:many")
+
+
 def test_unknown_dataset_names_the_choices(tmp_path):
     with pytest.raises(ValueError, match="digits, wine"):
         load_dataset("mnist")

@@ -18,8 +18,9 @@ def parse_args(argv=None):
                     "fit each method, score it on clean test labels.",
     )
     parser.add_argument("--dataset", default="digits",
-                        help=f"one of {', '.join(DATASETS)}, or the path of an MNIST/CIFAR "
-                             "folder (torchvision's on-disk format) or an .npz file")
+                        help=f"one of {', '.join(DATASETS)} (synthetic:N for N samples), "
+                             "or the path of an MNIST/CIFAR folder (torchvision's on-disk "
+                             "format) or an .npz file")
     parser.add_argument("--noise", default="idn", choices=NOISE_TYPES)
     parser.add_argument("--rates", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])

@@ -20,12 +20,14 @@ def load_dataset(name, n_samples=2000):
         ``digits`` is scaled to [0, 1] (X / 16) as in the digits-IDN
         protocol; ``wine`` and ``breast_cancer`` are standardised;
         ``synthetic`` is ``make_classification`` with 20 features, 10
-        informative, 4 classes and ``n_samples`` rows. Any other value is
-        read as the path of an MNIST/CIFAR folder or an ``.npz`` file
+        informative, 4 classes and ``n_samples`` rows; ``synthetic:N`` makes
+        ``N`` rows. Any other value is read as the path of an MNIST/CIFAR
+        folder or an ``.npz`` file
         (:func:`~sklearn_noisy.benchmark.image_files.load_image_files`).
     n_samples : int, default=2000
         Size of ``synthetic``.
     """
+    name = str(name)
     if name == "digits":
         X, y = load_digits(return_X_y=True)
         return (X / 16).astype(np.float32), y
@@ -33,7 +35,9 @@ def load_dataset(name, n_samples=2000):
         loader = load_wine if name == "wine" else load_breast_cancer
         X, y = loader(return_X_y=True)
         return StandardScaler().fit_transform(X).astype(np.float32), y
-    if name == "synthetic":
+    if name == "synthetic" or name.startswith("synthetic:"):
+        if name != "synthetic":
+            n_samples = _synthetic_size(name)
         X, y = make_classification(n_samples=n_samples, n_features=20, n_informative=10,
                                    n_classes=4, random_state=0)
         return X.astype(np.float32), y
@@ -42,3 +46,12 @@ def load_dataset(name, n_samples=2000):
     raise ValueError(
         f"unknown dataset {name!r}: choose from {', '.join(DATASETS)}, or give the path "
         "of an MNIST/CIFAR folder or an .npz file.")
+
+
+def _synthetic_size(name):
+    size = name.split(":", 1)[1]
+    if not size.isdigit() or int(size) < 20:
+        raise ValueError(
+            f"{name!r}: write the size of the synthetic data set as synthetic:N with an "
+            "integer N >= 20, e.g. synthetic:50000.")
+    return int(size)

@@ -232,40 +232,51 @@ default='auto'
         self._weak, self._strong = self._fitted_augmentations(X)
         self._cycle_training = False
         try:
-            self._train(X, given_index, epochs=self.warmup_epochs)
-            reseed(derived_seed(self._fit_seed, 1), self._batch_generator)
-            main = build_network(
-                self.module, self.input_shape_, n_classes, self.get_params_for("module")
-            ).to(X.device)
-            main_optimizer = self._main_optimizer(main)
-            self._train_main(main, main_optimizer, X, given_index, self.warmup_epochs, None)
-
+            main, main_optimizer = self._warm_up(X, given_index)
             reseed(derived_seed(self._fit_seed, 2), self._batch_generator)
-            f_proba = self._proba(X)
-            gamma = (f_proba.argmax(dim=1) == given_index).float().mean()
+            gamma = (self._proba(X).argmax(dim=1) == given_index).float().mean()
             epsilon = torch.full((len(y),), 1.0 / n_classes, device=X.device)
             self._cycle_training = True
             for _ in range(self.max_epochs - self.warmup_epochs):
-                clean = torch.sigmoid(
-                    _clean_log_odds(self._network_proba(main, X), given, gamma, epsilon)
-                ).float()
-                gamma = clean.mean()
-                f_weak = (self._network_proba(self.module_, X, self._weak)
-                          + self._network_proba(self.module_, X, self._weak)) / 2
-                targets = clean[:, None] * given + (1 - clean[:, None]) * f_weak
-                self._train(X, targets, epochs=1, reinitialize=False)
-
-                f_proba = self._proba(X)
-                transition = _corrupted_transition(f_proba, 1 - clean, given)
-                if self.estimate_epsilon:
-                    epsilon = ((f_proba @ transition) * given).sum(dim=1)
-                refurbished = f_proba.argmax(dim=1)
-                self._train_main(main, main_optimizer, X, refurbished, 1,
-                                 _label_marginal(refurbished, n_classes))
+                gamma, epsilon = self._cycle(X, given, main, main_optimizer, gamma, epsilon)
         finally:
             self._cycle_training = False
             del self._weak, self._strong
+        self._store_fitted_state(X, given, main, gamma, epsilon)
 
+    def _warm_up(self, X, given_index):
+        """Cross-entropy for f (the skorch net) and for a fresh main network g."""
+        self._train(X, given_index, epochs=self.warmup_epochs)
+        reseed(derived_seed(self._fit_seed, 1), self._batch_generator)
+        main = build_network(
+            self.module, self.input_shape_, len(self.classes_), self.get_params_for("module")
+        ).to(X.device)
+        main_optimizer = self._main_optimizer(main)
+        self._train_main(main, main_optimizer, X, given_index, self.warmup_epochs, None)
+        return main, main_optimizer
+
+    def _cycle(self, X, given, main, main_optimizer, gamma, epsilon):
+        """One epoch of each EM; returns the new ``gamma`` and ``epsilon``."""
+        clean = torch.sigmoid(
+            _clean_log_odds(self._network_proba(main, X), given, gamma, epsilon)
+        ).float()
+        gamma = clean.mean()
+        f_weak = (self._network_proba(self.module_, X, self._weak)
+                  + self._network_proba(self.module_, X, self._weak)) / 2
+        targets = clean[:, None] * given + (1 - clean[:, None]) * f_weak
+        self._train(X, targets, epochs=1, reinitialize=False)
+
+        f_proba = self._proba(X)
+        if self.estimate_epsilon:
+            transition = _corrupted_transition(f_proba, 1 - clean, given)
+            epsilon = ((f_proba @ transition) * given).sum(dim=1)
+        refurbished = f_proba.argmax(dim=1)
+        self._train_main(main, main_optimizer, X, refurbished, 1,
+                         _label_marginal(refurbished, len(self.classes_)))
+        return gamma, epsilon
+
+    def _store_fitted_state(self, X, given, main, gamma, epsilon):
+        """A last E-step under the final networks gives the attributes."""
         log_odds = _clean_log_odds(self._network_proba(main, X), given, gamma, epsilon)
         clean = torch.sigmoid(log_odds).float()
         f_proba = self._proba(X)

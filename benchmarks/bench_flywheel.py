@@ -23,16 +23,19 @@ Run: ``python benchmarks/bench_flywheel.py --part all``
 """
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
-from bench_seal_sln import compare_on_digits, compare_on_other_data, run_parts
-from sklearn_noisy import CCNLabelCorruptor, CrossEntropyClassifier, FlywheelClassifier
-from sklearn_noisy.benchmark.datasets import load_dataset
+from bench_seal_sln import (
+    compare_on_digits,
+    compare_on_other_data,
+    noisy_split,
+    print_targets,
+    run_parts,
+)
+from sklearn_noisy import CrossEntropyClassifier, FlywheelClassifier
 from sklearn_noisy.corruptors import empirical_transition_matrix
 
 RATES = (0.1, 0.2, 0.3, 0.4)
 TARGETS = {0.3: 0.82, 0.4: 0.73}
-AUC_TARGET = 0.90
 TRANSITION_TARGETS = {"pair": 0.05, "symmetric": 0.08}
 
 
@@ -42,31 +45,19 @@ def part_digits(seeds):
         "CE": lambda seed: CrossEntropyClassifier(random_state=seed),
         "Flywheel": lambda seed: FlywheelClassifier(random_state=seed),
     }, rates=RATES)
-    print("\nTargets:")
-    for rate, target in TARGETS.items():
-        got = summary["Flywheel", rate][0]
-        print(f"  Flywheel at {rate:.0%}: {100 * got:.2f} >= {100 * target:.1f}  "
-              f"{'met' if got >= target else 'MISSED'}")
-    beats = all(summary["Flywheel", r][0] > summary["CE", r][0] for r in RATES)
-    print(f"  beats CE at every rate: {'met' if beats else 'MISSED'}")
-    auc = summary["Flywheel", 0.4][1]
-    print(f"  detection AUC at 40%: {auc:.3f} >= {AUC_TARGET}  "
-          f"{'met' if auc >= AUC_TARGET else 'MISSED'}")
+    print_targets(summary, {"Flywheel": TARGETS})
 
 
 def transition_errors(seeds, transition, make):
     """Per-seed (MAE of transition_matrix_, clean test accuracy) at 40% CCN."""
-    X, y = load_dataset("digits")
     rows = []
     for seed in seeds:
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.3, stratify=y, random_state=seed)
-        corruptor = CCNLabelCorruptor(0.4, transition=transition, random_state=seed)
-        _, y_noisy = corruptor.fit_resample(X_train, y_train)
-        flipped = corruptor.noise_mask_
-        truth = empirical_transition_matrix(y_train[flipped], y_noisy[flipped], 10)
-        clf = make(seed).fit(X_train, y_noisy)
-        rows.append((np.abs(clf.transition_matrix_ - truth).mean(), clf.score(X_test, y_test)))
+        split = noisy_split("digits", transition, 0.4, seed)
+        flipped = split.noise_mask
+        truth = empirical_transition_matrix(split.y_train[flipped], split.y_noisy[flipped], 10)
+        clf = make(seed).fit(split.X_train, split.y_noisy)
+        rows.append((np.abs(clf.transition_matrix_ - truth).mean(),
+                     clf.score(split.X_test, split.y_test)))
     return np.array(rows)
 
 

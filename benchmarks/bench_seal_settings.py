@@ -48,10 +48,10 @@ def main():
         cells = []
         for rate, rate_splits in splits.items():
             curves = []
-            for seed, (X_train, y_noisy, _, X_test, y_test) in enumerate(rate_splits):
-                tracker = TestAccuracyPerRun(X_test, y_test)
+            for seed, split in enumerate(rate_splits):
+                tracker = TestAccuracyPerRun(split.X_test, split.y_test)
                 SEALClassifier(n_iterations=10, random_state=seed, callbacks=[tracker],
-                               **params).fit(X_train, y_noisy)
+                               **params).fit(split.X_train, split.y_noisy)
                 curves.append(tracker.accuracies_)
             mean = 100 * np.mean(curves, axis=0)
             cells.append(f"{mean.max():5.1f} ({mean.argmax():2d})")

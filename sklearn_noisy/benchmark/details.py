@@ -44,6 +44,11 @@ class MethodDetails:
     transition_truth: np.ndarray | None = None
 
 
+def detection_is_defined(noise_mask):
+    """Whether ROC curves exist: some labels were flipped and some were not."""
+    return 0 < noise_mask.sum() < len(noise_mask)
+
+
 class SoftLabelSnapshots(EpochSoftmaxAverage):
     """The epoch-averaged softmax at the end of every training run.
 
@@ -73,7 +78,7 @@ def attach_recorders(estimator):
 def collect_details(estimator, recorder, split):
     """The :class:`MethodDetails` of a fitted ``estimator`` on ``split``."""
     mask = split.noise_mask
-    if 0 < mask.sum() < len(mask):
+    if detection_is_defined(mask):
         fpr, tpr, _ = roc_curve(mask, estimator.noise_scores_)
     else:
         fpr = tpr = np.array([0.0, 1.0])

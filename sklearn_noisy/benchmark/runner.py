@@ -10,7 +10,7 @@ from sklearn.model_selection import train_test_split
 
 from ..corruptors import CCNLabelCorruptor, IDNLabelCorruptor
 from .datasets import load_dataset
-from .details import MethodDetails, attach_recorders, collect_details
+from .details import MethodDetails, attach_recorders, collect_details, detection_is_defined
 from .methods import METHODS, make_method
 
 NOISE_TYPES = ("idn", "idn-projection", "symmetric", "pair")
@@ -65,6 +65,27 @@ def noisy_split(X, y, noise, rate, seed, device="cpu"):
     return NoisySplit(X_train, y_train, y_noisy, corruptor.noise_mask_, X_test, y_test)
 
 
+def fit_and_score(estimator, split):
+    """Fit on the noisy labels of ``split``; score on its clean test part.
+
+    Returns
+    -------
+    accuracy : float
+        Clean test accuracy.
+    detection_auc : float
+        ROC-AUC of ``noise_scores_`` against the corruptor's noise mask (NaN
+        when nothing, or everything, was flipped).
+    fit_seconds : float
+    """
+    start = time.perf_counter()
+    estimator.fit(split.X_train, split.y_noisy)
+    fit_seconds = time.perf_counter() - start
+    mask = split.noise_mask
+    auc = (roc_auc_score(mask, estimator.noise_scores_)
+           if detection_is_defined(mask) else float("nan"))
+    return float(estimator.score(split.X_test, split.y_test)), float(auc), fit_seconds
+
+
 def run_cell(dataset, X, y, noise, rate, seed, methods, device="cpu", details=False):
     """Corrupt one training split and fit/score every method on it.
 
@@ -72,20 +93,14 @@ def run_cell(dataset, X, y, noise, rate, seed, methods, device="cpu", details=Fa
     (:class:`~sklearn_noisy.benchmark.details.MethodDetails`).
     """
     split = noisy_split(X, y, noise, rate, seed, device)
-    mask = split.noise_mask
     results = []
     for name in methods:
         estimator = make_method(name, seed, device)
         recorder = attach_recorders(estimator) if details else None
-        start = time.perf_counter()
-        estimator.fit(split.X_train, split.y_noisy)
-        fit_seconds = time.perf_counter() - start
-        auc = (roc_auc_score(mask, estimator.noise_scores_)
-               if 0 < mask.sum() < len(mask) else float("nan"))
+        accuracy, auc, fit_seconds = fit_and_score(estimator, split)
         results.append(CellResult(
-            dataset, noise, rate, seed, METHODS[name][0],
-            float(estimator.score(split.X_test, split.y_test)), fit_seconds, float(auc),
-            float(mask.mean()),
+            dataset, noise, rate, seed, METHODS[name][0], accuracy, fit_seconds, auc,
+            float(split.noise_mask.mean()),
             collect_details(estimator, recorder, split) if details else None,
         ))
     return results

@@ -84,6 +84,14 @@ def _uniform(n, low, high, like):
     return low + (high - low) * torch.rand(n, device=like.device, dtype=like.dtype)
 
 
+def _random_shift(n, max_shift, like):
+    """Per-sample (x, y) translations in affine_grid's coordinates.
+
+    Those span [-1, 1], so a shift of ``s`` image sides is ``2 s``.
+    """
+    return 2 * max_shift * (2 * torch.rand(n, 2, device=like.device, dtype=like.dtype) - 1)
+
+
 def _random_flip_sign(n, probability, like):
     flip = torch.rand(n, device=like.device) < probability
     return torch.where(flip, -1.0, 1.0).to(like.dtype)
@@ -111,9 +119,7 @@ class RandomShiftFlip:
         theta = torch.zeros(n, 2, 3, device=X.device, dtype=X.dtype)
         theta[:, 0, 0] = _random_flip_sign(n, 0.5 if self.flip else 0.0, X)
         theta[:, 1, 1] = 1.0
-        # affine_grid's coordinates span [-1, 1], so a shift of s sides is 2s.
-        theta[:, :, 2] = 2 * self.max_shift * (
-            2 * torch.rand(n, 2, device=X.device, dtype=X.dtype) - 1)
+        theta[:, :, 2] = _random_shift(n, self.max_shift, X)
         return _affine_resample(X, theta)
 
     def __repr__(self):
@@ -173,8 +179,7 @@ class RandomAffineCutout:
         theta[:, 0, 1] = -sin + shear * cos
         theta[:, 1, 0] = flip * sin
         theta[:, 1, 1] = cos + shear * sin
-        theta[:, :, 2] = 2 * self.max_shift * (
-            2 * torch.rand(n, 2, device=images.device, dtype=images.dtype) - 1)
+        theta[:, :, 2] = _random_shift(n, self.max_shift, images)
         return theta
 
     def _photometric(self, images):

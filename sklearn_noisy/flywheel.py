@@ -238,11 +238,13 @@ default='auto'
             epsilon = torch.full((len(y),), 1.0 / n_classes, device=X.device)
             self._cycle_training = True
             for _ in range(self.max_epochs - self.warmup_epochs):
-                gamma, epsilon = self._cycle(X, given, main, main_optimizer, gamma, epsilon)
+                gamma, epsilon, f_proba = self._cycle(
+                    X, given, main, main_optimizer, gamma, epsilon)
         finally:
             self._cycle_training = False
             del self._weak, self._strong
-        self._store_fitted_state(X, given, main, gamma, epsilon)
+        # f did not train after the last cycle's f_proba; only g did.
+        self._store_fitted_state(X, given, main, gamma, epsilon, f_proba)
 
     def _warm_up(self, X, given_index):
         """Cross-entropy for f (the skorch net) and for a fresh main network g."""
@@ -256,7 +258,8 @@ default='auto'
         return main, main_optimizer
 
     def _cycle(self, X, given, main, main_optimizer, gamma, epsilon):
-        """One epoch of each EM; returns the new ``gamma`` and ``epsilon``."""
+        """One epoch of each EM; returns the new ``gamma`` and ``epsilon``, and
+        f's softmax on ``X`` after its epoch."""
         clean = torch.sigmoid(
             _clean_log_odds(self._network_proba(main, X), given, gamma, epsilon)
         ).float()
@@ -273,13 +276,12 @@ default='auto'
         refurbished = f_proba.argmax(dim=1)
         self._train_main(main, main_optimizer, X, refurbished, 1,
                          _label_marginal(refurbished, len(self.classes_)))
-        return gamma, epsilon
+        return gamma, epsilon, f_proba
 
-    def _store_fitted_state(self, X, given, main, gamma, epsilon):
+    def _store_fitted_state(self, X, given, main, gamma, epsilon, f_proba):
         """A last E-step under the final networks gives the attributes."""
         log_odds = _clean_log_odds(self._network_proba(main, X), given, gamma, epsilon)
         clean = torch.sigmoid(log_odds).float()
-        f_proba = self._proba(X)
         refurbished = clean[:, None] * given + (1 - clean[:, None]) * f_proba
         # Kept out of skorch's registry of modules: a registered module would
         # join f's optimizer at the next fit and switch modes with f.

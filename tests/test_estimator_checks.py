@@ -1,6 +1,5 @@
 """scikit-learn's and imbalanced-learn's check suites over every public estimator."""
 
-import pytest
 from imblearn.utils.estimator_checks import (
     parametrize_with_checks as parametrize_with_sampler_checks,
 )

@@ -4,8 +4,9 @@ No download happens here: point the benchmark at files you already have.
 
 * MNIST-style folders (MNIST, Fashion-MNIST, KMNIST): the IDX files
   ``train-images-idx3-ubyte`` / ``train-labels-idx1-ubyte`` and, when
-  present, ``t10k-*``, plain or ``.gz``, anywhere below the folder
-  (torchvision puts them in ``MNIST/raw``).
+  present, ``t10k-images-idx3-ubyte`` / ``t10k-labels-idx1-ubyte``, plain or
+  ``.gz``, in one folder anywhere below the path (torchvision puts them in
+  ``MNIST/raw``).
 * CIFAR folders: ``cifar-10-batches-py`` (``data_batch_1`` ... ``5`` and
   ``test_batch``) or ``cifar-100-python`` (``train`` and ``test``, fine
   labels), the pickled batches of the original archives.
@@ -13,14 +14,39 @@ No download happens here: point the benchmark at files you already have.
   (and optionally ``x_test`` / ``y_test``) as Keras saves MNIST.
 
 The benchmark makes its own train/test split, so the files' train and test
-parts are concatenated. Pixels become float32 in [0, 1], channels first.
+parts are concatenated. Images come out as float32, channels first, with one
+pixel rule for every format: ``uint8`` pixels are divided by 255, floating-point
+pixels already within [0, 1] are kept, and anything else (other integer types,
+floats beyond [0, 1], NaN or infinity) is refused. Labels must be integers;
+integer-valued floats such as ``1.0`` are accepted.
+
+Every file that cannot be read faithfully raises :class:`ValueError` naming the
+file and the problem, as does a path below which several data sets are found
+(point the path at one of them) or none. CIFAR batches are unpickled with an
+unpickler that only rebuilds numpy arrays; a batch asking for anything else
+raises :class:`UnsafePickleError` (a ``ValueError`` too) before any of it runs.
 """
 
 import gzip
 import pickle
+import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+try:
+    from numpy._core import multiarray as _multiarray, numeric as _numeric
+except ImportError:  # numpy < 2
+    from numpy.core import multiarray as _multiarray, numeric as _numeric
+
+_MNIST_NAMES = {f"{part}-{kind}" for part in ("train", "t10k")
+                for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")}
+_CIFAR10_NAME = re.compile(r"data_batch_\d+|test_batch")
+
+
+class UnsafePickleError(pickle.UnpicklingError, ValueError):
+    """A CIFAR batch asked the unpickler for something other than numpy arrays."""
 
 
 def load_image_files(path):
@@ -29,117 +55,277 @@ def load_image_files(path):
     Parameters
     ----------
     path : str or Path
+        An ``.npz`` file, or a folder with exactly one MNIST or CIFAR data set
+        below it.
 
     Returns
     -------
     X : ndarray of float32, shape (n_samples, C, H, W)
+        ``uint8`` pixels divided by 255, or float pixels within [0, 1] as given.
     y : ndarray of int64, shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        If the files cannot be read faithfully (truncated, missing parts,
+        pixels outside the rule above, non-integer labels, X and y of different
+        lengths), or the folder holds several data sets or none.
+    UnsafePickleError
+        If a CIFAR batch refers to anything but numpy arrays. Subclasses both
+        ``pickle.UnpicklingError`` and ``ValueError``.
     """
     path = Path(path)
     if path.is_file() and path.suffix == ".npz":
-        X, y = _load_npz(path)
+        parts = _load_npz(path)
     elif path.is_dir():
-        X, y = _load_folder(path)
+        parts = _load_folder(path)
     else:
         raise ValueError(
             f"{str(path)!r} is neither an .npz file nor a folder of MNIST IDX files "
             "or CIFAR batches.")
-    return _as_float_images(X), np.asarray(y, dtype=np.int64).ravel()
+    return _stack(parts)
 
 
 def _load_npz(path):
-    with np.load(path, allow_pickle=False) as arrays:
-        names = set(arrays.files)
-        if {"X", "y"} <= names:
-            return arrays["X"], arrays["y"]
-        if {"x_train", "y_train"} <= names:
-            parts = ["train"] + (["test"] if {"x_test", "y_test"} <= names else [])
-            return (np.concatenate([arrays[f"x_{part}"] for part in parts]),
-                    np.concatenate([arrays[f"y_{part}"] for part in parts]))
+    """``(X, y, source)`` parts of an ``.npz`` file."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            names = sorted(npz.files)
+            arrays = {name: npz[name] for name in names
+                      if name in ("X", "y", "x_train", "y_train", "x_test", "y_test")}
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} cannot be read as an .npz file: {error}") from error
+    if {"X", "y"} <= arrays.keys():
+        return [(arrays["X"], arrays["y"], f"{path} (X, y)")]
+    if {"x_train", "y_train"} <= arrays.keys():
+        if len({"x_test", "y_test"} & arrays.keys()) == 1:
+            raise ValueError(
+                f"{path} holds only one of 'x_test' and 'y_test'; save both or neither.")
+        parts = ["train"] + (["test"] if "x_test" in arrays else [])
+        return [(arrays[f"x_{part}"], arrays[f"y_{part}"], f"{path} (x_{part}, y_{part})")
+                for part in parts]
     raise ValueError(
         f"{path} must hold arrays 'X' and 'y', or 'x_train' and 'y_train'; "
-        f"it holds {sorted(names)}.")
+        f"it holds {names}.")
 
 
 def _load_folder(folder):
-    for loader in (_load_mnist, _load_cifar10, _load_cifar100):
-        loaded = loader(folder)
-        if loaded is not None:
-            return loaded
-    raise ValueError(
-        f"no MNIST IDX files (train-images-idx3-ubyte) nor CIFAR batches "
-        f"(cifar-10-batches-py, cifar-100-python) found under {folder}.")
+    """The parts of the one data set found at or below ``folder``."""
+    found = {}  # (kind, folder) -> {file name: path}
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = file.name[:-3] if file.name.endswith(".gz") else file.name
+        if name in _MNIST_NAMES:
+            kind = "MNIST IDX files"
+        elif _CIFAR10_NAME.fullmatch(file.name):
+            kind = "CIFAR-10 batches"
+        elif file.parent.name == "cifar-100-python" and file.name in ("train", "test"):
+            kind = "CIFAR-100 batches"
+        else:
+            continue
+        # a plain IDX file wins over its .gz, as torchvision keeps both in raw/
+        found.setdefault((kind, file.parent), {}).setdefault(name, file)
+    if not found:
+        raise ValueError(
+            f"no MNIST IDX files (train-images-idx3-ubyte and train-labels-idx1-ubyte, "
+            "plain or .gz), CIFAR-10 batches (data_batch_1 ... and test_batch) nor "
+            f"cifar-100-python folder (train and test) found under {folder}.")
+    if len(found) > 1:
+        listed = "".join(f"\n  {where} ({kind})" for kind, where in sorted(found))
+        raise ValueError(
+            f"several data sets under {folder}:{listed}\npoint --dataset (the path) at "
+            "one of these folders.")
+    [((kind, where), files)] = found.items()
+    if kind == "MNIST IDX files":
+        return _load_mnist(where, files)
+    if kind == "CIFAR-10 batches":
+        test, labels = "test_batch", "labels"
+    else:
+        test, labels = "test", "fine_labels"
+    # by length first: data_batch_2 before data_batch_10
+    train = sorted((name for name in files if name != test), key=lambda name: (len(name), name))
+    if not train:
+        raise ValueError(f"{where} holds only {test}, no training batch.")
+    names = train + [test] * (test in files)
+    return [_cifar_part(files[name], labels) for name in names]
 
 
-def _find(folder, name):
-    """The first file under ``folder`` named ``name`` or ``name.gz``."""
-    for candidate in (name, name + ".gz"):
-        found = sorted(folder.rglob(candidate))
-        if found:
-            return found[0]
-    return None
+def _load_mnist(folder, files):
+    parts = []
+    for part in ("train", "t10k"):
+        names = (f"{part}-images-idx3-ubyte", f"{part}-labels-idx1-ubyte")
+        present = [name for name in names if name in files]
+        if part == "t10k" and not present:
+            continue
+        for name in names:
+            if name not in files:
+                raise ValueError(f"{folder}: {name} (plain or .gz) is missing.")
+        images, labels = (_read_idx(files[name]) for name in names)
+        if images.ndim != 3 or labels.ndim != 1:
+            raise ValueError(
+                f"{files[names[0]]} must hold (n, H, W) images and {files[names[1]]} "
+                f"(n,) labels; their headers say {images.shape} and {labels.shape}.")
+        parts.append((images, labels, f"{files[names[0]]} and {files[names[1]]}"))
+    return parts
 
 
 def _read_idx(path):
+    """The uint8 array of an IDX file, after checking its header against its size."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:
-        data = handle.read()
-    if data[:2] != b"\x00\x00" or data[2] != 0x08:
-        raise ValueError(f"{path} is not an unsigned-byte IDX file.")
-    n_dims = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(n_dims))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims).reshape(shape)
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+    except (OSError, EOFError) as error:  # corrupt or truncated .gz
+        raise ValueError(f"{path} cannot be read: {error}") from error
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != 0x08:
+        raise ValueError(
+            f"{path} is not an unsigned-byte IDX file: it starts with {data[:4].hex()}, "
+            "not 000008 and a dimension count.")
+    offset = 4 + 4 * data[3]
+    if data[3] == 0 or len(data) < offset:
+        raise ValueError(f"{path} has a broken IDX header.")
+    shape = tuple(int.from_bytes(data[i:i + 4], "big") for i in range(4, offset, 4))
+    expected = int(np.prod(shape))
+    if len(data) - offset != expected:
+        raise ValueError(
+            f"{path} is truncated or damaged: its header announces shape {shape} "
+            f"({expected} bytes) but {len(data) - offset} bytes follow it.")
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
 
 
-def _load_mnist(folder):
-    images = _find(folder, "train-images-idx3-ubyte")
-    if images is None:
-        return None
-    X = [_read_idx(images)]
-    y = [_read_idx(_find(folder, "train-labels-idx1-ubyte"))]
-    test_images = _find(folder, "t10k-images-idx3-ubyte")
-    if test_images is not None:
-        X.append(_read_idx(test_images))
-        y.append(_read_idx(_find(folder, "t10k-labels-idx1-ubyte")))
-    return np.concatenate(X), np.concatenate(y)
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles dicts, lists, bytes and numpy arrays, and nothing that runs code."""
+
+    _allowed = {
+        (module, name): getattr(source, name)
+        for prefix in ("numpy.core", "numpy._core")
+        for module, source, names in (
+            (f"{prefix}.multiarray", _multiarray, ("_reconstruct", "scalar")),
+            (f"{prefix}.numeric", _numeric, ("_frombuffer",)))
+        for name in names
+    }
+    _allowed.update({("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype})
+
+    def __init__(self, handle, path):
+        # Python 2 pickled the original batches: keys and strings are bytes
+        super().__init__(handle, encoding="bytes")
+        self.path = path
+
+    def find_class(self, module, name):
+        if (module, name) in self._allowed:
+            return self._allowed[module, name]
+        if (module, name) == ("_codecs", "encode"):  # bytes under protocol 2 from Python 3
+            return self._latin1
+        raise UnsafePickleError(
+            f"{self.path} is not a CIFAR batch: it asks to load {module}.{name}, and "
+            "only numpy arrays, lists, dicts and bytes are unpickled here.")
+
+    def _latin1(self, text, encoding):
+        if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+            raise UnsafePickleError(
+                f"{self.path} is not a CIFAR batch: it asks for _codecs.encode with "
+                f"{encoding!r}.")
+        return text.encode("latin1")
 
 
-def _unpickle(path):
-    with open(path, "rb") as handle:
-        return pickle.load(handle, encoding="bytes")
+def _cifar_part(path, labels_key):
+    """``(X, y, source)`` of one pickled CIFAR batch."""
+    try:
+        with open(path, "rb") as handle:
+            batch = _ArrayUnpickler(handle, path).load()
+    except UnsafePickleError:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+            IndexError, KeyError) as error:
+        raise ValueError(f"{path} is not a readable CIFAR batch: {error!r}") from error
+    if not isinstance(batch, dict):
+        raise ValueError(f"{path} holds a {type(batch).__name__}, not a CIFAR batch dict.")
+    keys = {key.decode("latin1") if isinstance(key, bytes) else key: value
+            for key, value in batch.items()}
+    for key in ("data", labels_key):
+        if key not in keys:
+            raise ValueError(f"{path} has no {key!r} entry; it has {sorted(keys, key=str)}.")
+    X, y = np.asarray(keys["data"]), np.asarray(keys[labels_key])
+    if X.size != 3 * 32 * 32 * y.size:
+        raise ValueError(
+            f"{path} holds data of shape {X.shape} for {y.size} labels; CIFAR batches "
+            "hold one row of 3072 pixels (3 x 32 x 32) per label.")
+    return X.reshape(-1, 3, 32, 32), y, str(path)
 
 
-def _cifar_images(batch):
-    return np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+def _stack(parts):
+    """Check each ``(X, y, source)`` part, then stack them as float32 images."""
+    images, labels = [], []
+    for X, y, source in parts:
+        X, y = _channels_first(np.asarray(X), source), _integer_labels(y, source)
+        if len(X) != len(y):
+            raise ValueError(f"{source}: {len(X)} images but {len(y)} labels.")
+        if len(X) == 0:
+            raise ValueError(f"{source}: holds no images.")
+        images.append((X, _pixel_scale(X, source)))
+        labels.append(y)
+    shapes = {X.shape[1:] for X, _ in images}
+    if len(shapes) > 1:
+        raise ValueError(f"the parts have different image shapes: {sorted(shapes)}.")
+    # filled part by part, so that parts of different dtypes each get their scale
+    out = np.empty((sum(len(X) for X, _ in images), *shapes.pop()), dtype=np.float32)
+    start = 0
+    for X, scale in images:
+        block = out[start:start + len(X)]
+        block[...] = X
+        if scale != 1:
+            block /= np.float32(scale)
+        start += len(X)
+    return out, np.concatenate(labels)
 
 
-def _load_cifar10(folder):
-    batches = sorted(folder.rglob("data_batch_*"))
-    if not batches:
-        return None
-    batches += sorted(folder.rglob("test_batch"))
-    loaded = [_unpickle(path) for path in batches]
-    return (np.concatenate([_cifar_images(batch) for batch in loaded]),
-            np.concatenate([batch[b"labels"] for batch in loaded]))
-
-
-def _load_cifar100(folder):
-    root = next(iter(sorted(folder.rglob("cifar-100-python"))), None)
-    if root is None:
-        return None
-    loaded = [_unpickle(root / part) for part in ("train", "test") if (root / part).exists()]
-    return (np.concatenate([_cifar_images(batch) for batch in loaded]),
-            np.concatenate([batch[b"fine_labels"] for batch in loaded]))
-
-
-def _as_float_images(X):
-    """float32 in [0, 1], channels first: (n, H, W) -> (n, 1, H, W)."""
-    X = np.asarray(X)
+def _channels_first(X, source):
+    """(n, H, W) -> (n, 1, H, W); channels last -> channels first."""
     if X.ndim == 3:
-        X = X[:, None]
-    elif X.ndim == 4 and X.shape[-1] in (1, 3) and X.shape[1] not in (1, 3):
-        X = X.transpose(0, 3, 1, 2)  # channels last, as Keras and PIL keep them
-    elif X.ndim != 4:
-        raise ValueError(f"images must have 3 or 4 dimensions; got shape {X.shape}.")
-    scale = 255.0 if X.dtype == np.uint8 else 1.0
-    return np.ascontiguousarray(X, dtype=np.float32) / np.float32(scale)
+        return X[:, None]
+    if X.ndim == 4 and X.shape[-1] in (1, 3) and X.shape[1] not in (1, 3):
+        return X.transpose(0, 3, 1, 2)  # channels last, as Keras and PIL keep them
+    if X.ndim != 4:
+        raise ValueError(f"{source}: images must have 3 or 4 dimensions; got shape {X.shape}.")
+    return X
+
+
+def _pixel_scale(X, source):
+    """255 for uint8 pixels, 1 for floats within [0, 1]; anything else is refused."""
+    if X.dtype == np.uint8:
+        return 255
+    if X.dtype.kind != "f":
+        problem = f"{X.dtype} pixels"
+    else:
+        low, high = X.min(), X.max()
+        if low >= 0 and high <= 1:
+            return 1
+        problem = ("NaN pixels" if np.isnan(low) or np.isnan(high)
+                   else f"float pixels from {low} to {high}")
+    raise ValueError(
+        f"{source}: got {problem}; pixels must be uint8 (0-255, divided by 255 here) or "
+        "floats within [0, 1]. Convert them first: X.astype(np.uint8) for integers "
+        "0-255, X / 255 for floats up to 255.")
+
+
+def _integer_labels(y, source):
+    """Labels as int64, refusing any that would change in the conversion."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:  # Keras keeps CIFAR labels as (n, 1)
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"{source}: labels must have shape (n,) or (n, 1); got {y.shape} "
+            "(for one-hot labels pass y.argmax(axis=1)).")
+    if y.dtype.kind == "f":
+        if np.isnan(y).any():
+            raise ValueError(f"{source}: labels contain NaN.")
+        bad = (y != np.round(y)) | (np.abs(y) >= 2.0 ** 63)
+        if bad.any():
+            raise ValueError(
+                f"{source}: labels must be integers; got {y[bad][0]} "
+                "(integer-valued floats such as 1.0 are accepted).")
+    elif y.dtype.kind not in "biu":
+        raise ValueError(
+            f"{source}: labels must be integers; got dtype {y.dtype} (encode class "
+            "names first, e.g. with sklearn.preprocessing.LabelEncoder).")
+    return y.astype(np.int64)

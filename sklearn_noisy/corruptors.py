@@ -3,24 +3,30 @@
 Inside an imbalanced-learn :class:`~imblearn.pipeline.Pipeline` a sampler runs
 only when the pipeline is fitted, so in cross-validation only the training
 folds get corrupted and the held-out folds are scored on their clean labels.
-X is returned unchanged; only y changes.
+``fit_resample`` returns the caller's X itself; only y changes, and it comes
+back in the caller's container (a pandas y keeps its index).
 """
 
 import numbers
+import sys
 
 import numpy as np
+import torch
 from imblearn.base import BaseSampler
-from imblearn.utils import check_target_type
+from imblearn.utils import check_sampling_strategy, check_target_type
 from scipy import sparse
 from scipy.stats import truncnorm
-from sklearn.base import clone
+from sklearn.base import _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from ._core import NoisyLabelClassifier
 from ._random import draw_seed
 from ._recording import EpochSoftmaxAverage
 from .cross_entropy import CrossEntropyClassifier
+from .hypothesis import refuse_missing_labels
 
 #: CIFAR-10 class-conditional flips of the SLN and GCE papers
 #: (airplane 0, automobile 1, bird 2, cat 3, deer 4, dog 5, frog 6, horse 7,
@@ -56,17 +62,111 @@ def sample_rows(proba, rng):
     return np.minimum((cumulative < draws[:, None]).sum(axis=1), proba.shape[1] - 1)
 
 
+def _to_host(data):
+    """A torch tensor as a host ndarray (for validation only); anything else as is."""
+    if isinstance(data, torch.Tensor):
+        return data.detach().cpu().numpy()
+    return data
+
+
+def _like_caller_labels(y_noisy, y):
+    """Put the noisy labels in the container of the caller's ``y``.
+
+    A pandas Series or DataFrame keeps its index, name or columns and dtypes
+    (so ``X.join(y_noisy)`` aligns); a list gives a list (imbalanced-learn's
+    contract); anything else gives ``y_noisy``, an ndarray of y's dtype.
+    """
+    pandas = sys.modules.get("pandas")
+    if isinstance(y, list):
+        return y_noisy.tolist()
+    if pandas is not None and isinstance(y, pandas.Series):
+        return pandas.Series(y_noisy, index=y.index, name=y.name, dtype=y.dtype)
+    if pandas is not None and isinstance(y, pandas.DataFrame):
+        frame = pandas.DataFrame(
+            y_noisy.reshape(len(y), -1), index=y.index, columns=y.columns
+        )
+        return frame.astype(y.dtypes)
+    return y_noisy
+
+
+class _PackageClassifier(HasMethods):
+    """Parameter constraint: one of the package's classifiers.
+
+    A HasMethods subclass only because scikit-learn's validation takes its
+    own constraint types; the test is ``isinstance``, not duck typing.
+    """
+
+    def __init__(self):
+        super().__init__(["fit", "predict_proba"])
+
+    def is_satisfied_by(self, val):
+        return isinstance(val, NoisyLabelClassifier)
+
+    def __str__(self):
+        return (
+            "one of sklearn_noisy's classifiers (a NoisyLabelClassifier such as "
+            "CrossEntropyClassifier, whose skorch training loop records the "
+            "softmax of every epoch; other scikit-learn classifiers are not "
+            "supported)"
+        )
+
+
 class _LabelCorruptor(BaseSampler):
     """Shared bookkeeping of the corruptors (not for direct use).
 
-    Subclasses implement ``_corrupt(X, y, classes, rng)``: ``y`` holds indices
-    into the sorted ``classes``; it returns the noisy labels as such indices
-    and per-sample noise scores (or None).
+    Subclasses implement ``_validate_X_y(X, y)`` (``validate_data`` with their
+    requirements on X) and ``_corrupt(X, y, classes, rng)``: ``y`` holds
+    indices into the sorted ``classes``; it returns the noisy labels as such
+    indices and per-sample noise scores (or None).
     """
 
     # imbalanced-learn's bookkeeping: the corruptors never add or remove rows.
     _sampling_type = "bypass"
     sampling_strategy = "auto"
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_resample(self, X, y):
+        """Corrupt the labels; X is returned as given.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, sparse matrix or torch.Tensor of shape \
+                (n_samples, ...)
+            Features; never modified, and returned as the same object.
+        y : array-like of shape (n_samples,)
+            Clean labels, or their one-vs-all encoding (n_samples, n_classes).
+            Never modified.
+
+        Returns
+        -------
+        X : object
+            The caller's ``X`` itself (``result[0] is X``).
+        y_noisy : Series, DataFrame, list or ndarray of shape (n_samples,)
+            The noisy labels, in the caller's container: a pandas Series or
+            DataFrame ``y`` gives one with the same index, name or columns and
+            dtype, so it aligns with X; a list gives a list; any other ``y``
+            (ndarray, torch tensor, tuple) gives an ndarray of y's dtype. A
+            one-vs-all ``y`` gives a one-vs-all encoding.
+        """
+        X_valid, y_valid, one_vs_all = self._check_X_y(X, y)
+        self.sampling_strategy_ = check_sampling_strategy(
+            self.sampling_strategy, y_valid, self._sampling_type
+        )
+        _, y_noisy = self._fit_resample(X_valid, y_valid)
+        if one_vs_all:
+            encoding = np.asarray(_to_host(y))
+            y_noisy = np.eye(encoding.shape[1], dtype=encoding.dtype)[y_noisy]
+        return X, _like_caller_labels(y_noisy, y)
+
+    def _check_X_y(self, X, y, accept_sparse=None):
+        # Validation works on host copies when needed: what fit_resample
+        # returns is always the caller's own X.
+        y = _to_host(y)
+        refuse_missing_labels(y, "y")
+        check_classification_targets(y)
+        y, one_vs_all = check_target_type(y, indicate_one_vs_all=True)
+        X, y = self._validate_X_y(_to_host(X), y)
+        return X, y, one_vs_all
 
     def _fit_resample(self, X, y):
         classes, y_indices = np.unique(y, return_inverse=True)
@@ -99,7 +199,8 @@ _CORRUPTOR_ATTRIBUTES_DOC = """
     classes_ : ndarray of shape (n_classes,)
         Sorted class labels; rows and columns of the matrices follow them.
     noisy_labels_ : ndarray of shape (n_samples,)
-        The labels returned by the last ``fit_resample``.
+        The noisy labels of the last ``fit_resample`` as an ndarray (what it
+        returns is the same labels in the caller's container).
     noise_mask_ : ndarray of bool, shape (n_samples,)
         Which samples were given a wrong label.
     noise_rate_ : float
@@ -144,11 +245,17 @@ class IDNLabelCorruptor(_LabelCorruptor):
     n_epochs : int, default=20
         Epochs of the network of ``"prediction"`` (the paper's 20 on MNIST,
         enough to fit the training set).
-    estimator : CrossEntropyClassifier or None, default=None
+    estimator : classifier of this package or None, default=None
         The network of ``"prediction"``; ``None`` uses
         ``CrossEntropyClassifier(max_epochs=n_epochs)`` (an MLP for 2-D X, a
-        small CNN for images). A given estimator is cloned and trained for
-        its own ``max_epochs``.
+        small CNN for images), the paper's setting. Any of the package's
+        classifiers (a ``NoisyLabelClassifier`` such as
+        :class:`~sklearn_noisy.CrossEntropyClassifier`) is accepted, because
+        ``S`` is recorded by a callback in their skorch training loop (it
+        averages the epochs after the network's last initialisation, so for
+        a method that re-initialises it between stages, the last stage). Other
+        scikit-learn classifiers raise ``InvalidParameterError``. A given
+        estimator is cloned and trained for its own ``max_epochs``.
     device : str, default='cpu'
         Device of the default network.
     random_state : int, RandomState instance or None, default=None
@@ -175,7 +282,7 @@ class IDNLabelCorruptor(_LabelCorruptor):
         "noise_rate": [Interval(numbers.Real, 0, 1, closed="left")],
         "strategy": [StrOptions({"prediction", "projection"})],
         "n_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "estimator": [_PackageClassifier(), None],
         "device": [str],
         "random_state": ["random_state"],
     }
@@ -197,12 +304,10 @@ class IDNLabelCorruptor(_LabelCorruptor):
         self.device = device
         self.random_state = random_state
 
-    def _check_X_y(self, X, y, accept_sparse=None):
-        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-        X, y = validate_data(self, X, y, reset=True, allow_nd=True,
+    def _validate_X_y(self, X, y):
+        return validate_data(self, X, y, reset=True, allow_nd=True,
                              accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32])
-        return X, y, binarize_y
 
     def _corrupt(self, X, y, classes, rng):
         # The noise depends on the features through dense computations; the
@@ -325,12 +430,10 @@ class CCNLabelCorruptor(_LabelCorruptor):
         self.transition = transition
         self.random_state = random_state
 
-    def _check_X_y(self, X, y, accept_sparse=None):
+    def _validate_X_y(self, X, y):
         # X only travels through, so any X a pipeline can carry is accepted.
-        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-        X, y = validate_data(self, X, y, reset=True, accept_sparse=True, dtype=None,
+        return validate_data(self, X, y, reset=True, accept_sparse=True, dtype=None,
                              allow_nd=True, ensure_all_finite=False)
-        return X, y, binarize_y
 
     def _transition(self, classes):
         n_classes = len(classes)

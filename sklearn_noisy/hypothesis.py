@@ -11,6 +11,8 @@ validation samples.
 """
 
 import math
+import numbers
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +69,9 @@ def ccn_hypothesis_test(y_noisy, y_pred, transition_matrix, class_prior=None):
         Labels that are integers in ``[0, n_classes)`` index it directly;
         other labels must take exactly ``n_classes`` values, which index it
         in sorted order (as ``classes_`` of the package's estimators).
+        ``y_noisy`` and ``y_pred`` must hold labels of one type (numbers or
+        strings) and share at least one label; ``y_pred`` may predict a class
+        that is absent from the held-out ``y_noisy``.
     class_prior : array-like of shape (n_classes,) or None, default=None
         Clean class prior ``w``. When None it is estimated from ``y_noisy``:
         the noisy label frequencies are ``M^T w``, solved for ``w >= 0`` by
@@ -77,6 +82,14 @@ def ccn_hypothesis_test(y_noisy, y_pred, transition_matrix, class_prior=None):
     result : CCNTestResult
         ``epsilon``, ``p_value_bound``, ``log10_p_value_bound`` and the
         quantities they come from.
+
+    Raises
+    ------
+    ValueError
+        If a label is missing (None or NaN), if ``y_noisy`` and ``y_pred``
+        mix numbers and strings or share no label (every prediction would
+        count as an error), or if the labels or ``class_prior`` do not fit
+        ``transition_matrix``.
 
     References
     ----------
@@ -99,6 +112,7 @@ def ccn_hypothesis_test(y_noisy, y_pred, transition_matrix, class_prior=None):
     check_consistent_length(y_noisy, y_pred)
     if len(y_noisy) == 0:
         raise ValueError("y_noisy and y_pred are empty; the test needs samples.")
+    _check_label_sets(y_noisy, y_pred)
     transition = _check_transition_matrix(transition_matrix)
     n_classes = len(transition)
     noisy_indices = _noisy_label_indices(y_noisy, y_pred, n_classes)
@@ -124,6 +138,95 @@ def ccn_hypothesis_test(y_noisy, y_pred, transition_matrix, class_prior=None):
         min_ccn_error=min_ccn_error,
         n_samples=n_samples,
     )
+
+
+def refuse_missing_labels(labels, name):
+    """Raise a ValueError naming the positions of None or NaN labels.
+
+    Parameters
+    ----------
+    labels : array-like
+        Labels as given (any container numpy can read).
+    name : str
+        How the error message calls them, e.g. ``"y"``.
+    """
+    values = np.asarray(labels)
+    if values.ndim == 0:
+        # not an array of labels (y=None included): left to the validation
+        return
+    if values.dtype.kind not in "fO":
+        return
+    pandas = sys.modules.get("pandas")
+    if pandas is not None:
+        # also pandas.NA, whose comparisons cannot be told true or false
+        missing = pandas.isna(values)
+    elif values.dtype.kind == "f":
+        missing = np.isnan(values)
+    else:
+        # NaN is the one label unequal to itself
+        missing = np.equal(values, None) | (values != values)
+    rows = np.flatnonzero(missing.any(axis=tuple(range(1, missing.ndim))))
+    if len(rows):
+        raise ValueError(
+            f"{name} contains {len(rows)} missing label(s) (None or NaN) at "
+            f"position(s) {_abbreviate(rows)}; every sample needs a label. Drop "
+            "those samples or fill in their labels first."
+        )
+
+
+def _abbreviate(values, limit=6):
+    """``values`` as a short list: the first ones, ``...``, the last one."""
+    values = np.asarray(values, dtype=object).tolist()
+    if len(values) <= limit:
+        return repr(values)
+    shown = ", ".join(repr(value) for value in values[: limit - 1])
+    return f"[{shown}, ..., {values[-1]!r}] ({len(values)} in all)"
+
+
+def _label_kind(labels, name):
+    """``"number"`` or ``"string"``: what the labels are, refusing a mixture."""
+    if labels.dtype.kind in "biuf":
+        return "number"
+    if labels.dtype.kind in "US":
+        return "string"
+    kinds = {
+        "string" if isinstance(label, str)
+        else "number" if isinstance(label, numbers.Number)
+        else type(label).__name__
+        for label in labels
+    }
+    if len(kinds) != 1:
+        raise ValueError(
+            f"{name} mixes label types ({', '.join(sorted(kinds))}); use one type, "
+            "e.g. convert every label with str() or int()."
+        )
+    return kinds.pop()
+
+
+def _check_label_sets(y_noisy, y_pred):
+    # A prediction never equals a label of another type or outside y_noisy's
+    # label set; the test would then report an error rate of 1 without a
+    # word. A predicted class absent from a small held-out set is legitimate,
+    # so only disjoint sets are refused.
+    refuse_missing_labels(y_noisy, "y_noisy")
+    refuse_missing_labels(y_pred, "y_pred")
+    noisy_kind, pred_kind = _label_kind(y_noisy, "y_noisy"), _label_kind(y_pred, "y_pred")
+    if noisy_kind != pred_kind:
+        raise ValueError(
+            f"y_noisy holds {noisy_kind} labels {_abbreviate(np.unique(y_noisy))} but "
+            f"y_pred holds {pred_kind} labels {_abbreviate(np.unique(y_pred))}; a "
+            f"{pred_kind} never equals a {noisy_kind}, so every prediction would count "
+            "as an error. Give both in the same type."
+        )
+    noisy_classes, pred_classes = np.unique(y_noisy), np.unique(y_pred)
+    if not np.isin(pred_classes, noisy_classes).any():
+        raise ValueError(
+            f"y_noisy and y_pred share no label: y_noisy has "
+            f"{_abbreviate(noisy_classes)}, y_pred has {_abbreviate(pred_classes)}, "
+            "so every prediction would count as an error. y_pred must use the "
+            "labels of y_noisy (for instance, predictions of a classifier "
+            "trained on such labels, decoded with its classes_)."
+        )
 
 
 def _check_transition_matrix(transition_matrix):

@@ -1,11 +1,22 @@
 """IDN and CCN label corruptors."""
 
+import copy
+
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 from scipy import sparse
 from sklearn.datasets import load_digits, make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_noisy import CCNLabelCorruptor, CrossEntropyClassifier, IDNLabelCorruptor
+from sklearn_noisy import (
+    CCNLabelCorruptor,
+    CrossEntropyClassifier,
+    IDNLabelCorruptor,
+    SEALClassifier,
+)
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +187,139 @@ def test_bad_input_gets_a_clear_error(corruptor, X_bad, y_bad, message):
 def test_idn_rejects_non_finite_features():
     with pytest.raises(ValueError, match="NaN"):
         IDNLabelCorruptor(0.2).fit_resample(np.full((10, 2), np.nan), np.tile([0, 1], 5))
+
+
+# One of each code path: training a network, projecting X, ignoring X.
+CORRUPTORS = {
+    "idn-prediction": lambda: IDNLabelCorruptor(0.3, n_epochs=1, random_state=0),
+    "idn-projection": lambda: IDNLabelCorruptor(0.3, strategy="projection", random_state=0),
+    "ccn": lambda: CCNLabelCorruptor(0.3, random_state=0),
+}
+
+
+def _small_data(n_samples=40):
+    X, y = make_classification(n_samples=n_samples, n_features=4, n_informative=3,
+                               n_redundant=0, random_state=0)
+    return X, y
+
+
+X_CONTAINERS = {
+    "int-ndarray": lambda X: np.round(X * 10).astype(np.int64),
+    "float32-ndarray": lambda X: X.astype(np.float32),
+    "dataframe": lambda X: pd.DataFrame(X, columns=list("abcd"),
+                                        index=np.arange(100, 100 + len(X))),
+    "tensor": lambda X: torch.tensor(X, dtype=torch.float32),
+    "list": lambda X: X.tolist(),
+}
+
+
+@pytest.mark.parametrize("container", X_CONTAINERS)
+@pytest.mark.parametrize("corruptor", CORRUPTORS)
+def test_fit_resample_returns_the_callers_X_itself(corruptor, container):
+    X, y = _small_data()
+    X_given = X_CONTAINERS[container](X)
+    X_out, _ = CORRUPTORS[corruptor]().fit_resample(X_given, y)
+    assert X_out is X_given
+
+
+@pytest.mark.parametrize("corruptor", CORRUPTORS)
+def test_pandas_labels_keep_their_index_name_and_dtype(corruptor):
+    X, y = _small_data()
+    index = np.arange(100, 100 + len(X))[::-1]
+    X_frame = pd.DataFrame(X, columns=list("abcd"), index=index)
+    y_series = pd.Series(y.astype(np.int32), index=index, name="label")
+
+    _, y_noisy = CORRUPTORS[corruptor]().fit_resample(X_frame, y_series)
+    assert isinstance(y_noisy, pd.Series)
+    assert y_noisy.name == "label" and y_noisy.dtype == np.int32
+    pd.testing.assert_index_equal(y_noisy.index, y_series.index)
+    joined = X_frame.join(y_noisy)
+    assert joined["label"].notna().all()
+    _, y_plain = CORRUPTORS[corruptor]().fit_resample(X, y)
+    np.testing.assert_array_equal(joined["label"].to_numpy(), y_plain)
+
+    y_frame = y_series.to_frame()
+    _, y_noisy_frame = CORRUPTORS[corruptor]().fit_resample(X_frame, y_frame)
+    pd.testing.assert_frame_equal(y_noisy_frame, y_noisy.to_frame())
+
+
+def test_categorical_and_string_series_keep_their_dtype():
+    X, y = _small_data()
+    names = np.array(["cat", "dog"])[y]
+    index = pd.Index([f"id{i}" for i in range(len(y))])
+    for labels in (pd.Series(names, index=index, dtype="category"),
+                   pd.Series(names, index=index, dtype="string")):
+        _, y_noisy = CCNLabelCorruptor(0.3, random_state=0).fit_resample(X, labels)
+        assert y_noisy.dtype == labels.dtype
+        pd.testing.assert_index_equal(y_noisy.index, index)
+        assert (y_noisy != labels).sum() > 0
+
+
+def test_other_labels_come_back_as_an_ndarray_of_their_dtype():
+    X, y = _small_data()
+    corruptor = CCNLabelCorruptor(0.3, random_state=0)
+    expected = corruptor.fit_resample(X, y)[1]
+    for labels in (y.astype(np.int32), torch.tensor(y), tuple(y.tolist())):
+        _, y_noisy = CCNLabelCorruptor(0.3, random_state=0).fit_resample(X, labels)
+        assert isinstance(y_noisy, np.ndarray)
+        assert y_noisy.dtype == np.asarray(labels).dtype
+        np.testing.assert_array_equal(y_noisy, expected)
+    # imbalanced-learn's contract for lists, checked by its estimator checks
+    _, y_list = CCNLabelCorruptor(0.3, random_state=0).fit_resample(X, y.tolist())
+    assert y_list == expected.tolist()
+
+
+def test_one_vs_all_labels_come_back_in_their_encoding():
+    X, y = _small_data()
+    for n_classes in (2, 3):
+        labels = y % n_classes
+        one_vs_all = np.eye(n_classes, dtype=np.int32)[labels]
+        corruptor = CCNLabelCorruptor(0.3, random_state=0)
+        _, y_noisy = corruptor.fit_resample(X, one_vs_all)
+        assert y_noisy.shape == one_vs_all.shape and y_noisy.dtype == np.int32
+        np.testing.assert_array_equal(y_noisy.argmax(axis=1), corruptor.noisy_labels_)
+
+
+@pytest.mark.parametrize("corruptor", CORRUPTORS)
+def test_the_callers_data_is_never_modified(corruptor):
+    X, y = _small_data()
+    inputs = [
+        (X.astype(np.float32), y.copy()),
+        (pd.DataFrame(X, columns=list("abcd")), pd.Series(y, name="label")),
+        (torch.tensor(X, dtype=torch.float32), torch.tensor(y)),
+        (X.tolist(), y.tolist()),
+    ]
+    for X_given, y_given in inputs:
+        before = copy.deepcopy((X_given, y_given))
+        CORRUPTORS[corruptor]().fit_resample(X_given, y_given)
+        for given, kept in zip((X_given, y_given), before):
+            np.testing.assert_array_equal(np.asarray(given), np.asarray(kept))
+
+
+@pytest.mark.parametrize("estimator", [
+    LogisticRegression(), "CrossEntropyClassifier", CrossEntropyClassifier,
+])
+def test_idn_estimator_must_be_a_classifier_of_the_package(estimator):
+    corruptor = IDNLabelCorruptor(0.2, estimator=estimator)
+    with pytest.raises(InvalidParameterError, match="sklearn_noisy's classifiers"):
+        corruptor.fit_resample(*_small_data())
+
+
+def test_idn_accepts_any_classifier_of_the_package():
+    X, y = _small_data()
+    network = SEALClassifier(n_iterations=1, max_epochs=2, random_state=0)
+    corruptor = IDNLabelCorruptor(0.25, estimator=network, random_state=0)
+    _, y_noisy = corruptor.fit_resample(X, y)
+    assert (y_noisy != y).sum() == 10
+    np.testing.assert_allclose(corruptor.average_softmax_.sum(axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("labels", [
+    [0, None, 1, 0, 1, 1],
+    ["a", None, "b", "a", "b", "b"],
+    np.array([0.0, 1.0, np.nan, 1.0, 0.0, 1.0]),
+    pd.Series(["a", "b", None, "a", "b", "b"], dtype="string"),
+])
+def test_missing_labels_are_named(labels):
+    with pytest.raises(ValueError, match=r"missing label\(s\) \(None or NaN\)"):
+        CCNLabelCorruptor(0.2).fit_resample(np.zeros((6, 1)), labels)

@@ -1,6 +1,7 @@
 """ccn_hypothesis_test: Theorem 1 of the SEAL paper."""
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -94,3 +95,54 @@ def test_bad_input_is_refused(kwargs, message):
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
         ccn_hypothesis_test(**arguments)
+
+
+def test_labels_of_different_types_are_refused():
+    y_noisy = np.tile([0, 1], 50)
+    with pytest.raises(ValueError, match=r"y_noisy holds number labels \[0, 1\] but "
+                                         r"y_pred holds string labels \['0', '1'\]"):
+        ccn_hypothesis_test(y_noisy, y_noisy.astype(str), M2)
+
+
+def test_a_label_set_mixing_types_is_refused():
+    y_noisy = np.array([0, "1"] * 50, dtype=object)
+    with pytest.raises(ValueError, match=r"y_noisy mixes label types \(number, string\)"):
+        ccn_hypothesis_test(y_noisy, np.tile([0, 1], 50), M2)
+
+
+def test_disjoint_label_sets_are_refused():
+    # Both label sets index a 4-class matrix, yet no prediction can be right.
+    y_noisy = np.tile([0, 1], 50)
+    with pytest.raises(ValueError, match=r"share no label: y_noisy has \[0, 1\], "
+                                         r"y_pred has \[2, 3\]"):
+        ccn_hypothesis_test(y_noisy, y_noisy + 2, np.full((4, 4), 0.25))
+
+
+def test_long_label_sets_are_abbreviated_in_the_message():
+    y_noisy = np.arange(20)
+    with pytest.raises(ValueError, match=r"\[0, 1, 2, 3, 4, \.\.\., 19\] \(20 in all\)"):
+        ccn_hypothesis_test(y_noisy, y_noisy + 20, np.eye(40))
+
+
+def test_a_predicted_class_absent_from_the_held_out_labels_is_accepted():
+    # A small validation set may miss a class the classifier does predict.
+    y_noisy = np.tile([0, 1], 50)
+    y_pred = y_noisy.copy()
+    y_pred[:10] = 2
+    M3 = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])
+    result = ccn_hypothesis_test(y_noisy, y_pred, M3)
+    assert result.validation_error == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("without_pandas", [False, True])
+@pytest.mark.parametrize("y_noisy, y_pred, name", [
+    (np.array([0, None, 1, 0] * 25), np.tile([0, 1], 50), "y_noisy"),
+    (np.array(["a", "b"] * 50), np.array(["a", None] * 50), "y_pred"),
+    (np.tile([0, 1], 50), np.array([0.0, np.nan] * 50), "y_pred"),
+])
+def test_missing_labels_are_named(y_noisy, y_pred, name, without_pandas, monkeypatch):
+    if without_pandas:
+        monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ValueError, match=rf"{name} contains \d+ missing label\(s\) "
+                                         r"\(None or NaN\) at position\(s\) \[1, "):
+        ccn_hypothesis_test(y_noisy, y_pred, M2)

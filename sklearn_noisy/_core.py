@@ -8,17 +8,22 @@ changes what a scikit-learn user would trip over:
   friends, which makes an unfitted net look fitted to scikit-learn);
 * input is validated with scikit-learn's utilities, labels may be any
   classes, the network is chosen from the shape of X at fit time;
-* all data is trained on, with no hidden validation split;
+* everything is trained on unless ``train_split`` asks for a validation part;
 * the data lives as one tensor on the device and batches are drawn by index;
-* the network returns logits and is trained on *soft targets* (an
-  ``n_samples x n_classes`` probability matrix), so methods can feed
-  averaged or corrected labels through the same loop.
+* a fit either succeeds or leaves the estimator as it was.
 
-A method subclasses it and overrides :meth:`NoisyLabelClassifier._fit_noisy`.
+A fit is a sequence of *training stages*: one run of skorch's fit loop over
+one network (:meth:`NoisyLabelClassifier._run_stage`). A method subclasses
+the core, overrides :meth:`NoisyLabelClassifier._fit_noisy` to run its
+stages, and does what happens between epochs in callbacks that own the
+state they need.
 """
 
+import math
 import numbers
 import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -33,12 +38,16 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import ValidSplit
 from skorch.utils import TeeGenerator
+from torch.utils.data import Subset
 
+from ._data import SequentialBatches, ShuffledBatches, TrainingData, base_and_indices
+from ._docstrings import shared_parameters
 from ._history import BatchHistory
-from ._data import SequentialBatches, ShuffledBatches, TensorDataset
-from ._random import draw_seed, seeded_torch
+from ._random import FitRandomness, derived_seed, draw_seed
+from .exceptions import TrainingDivergedError
 from .networks import build_network
 
 #: Prefixes of the skorch-style ``prefix__name=value`` keyword parameters.
@@ -79,40 +88,60 @@ def one_hot(labels, n_classes, device=None):
     return torch.nn.functional.one_hot(labels.long(), n_classes).float()
 
 
+def eval_softmax(network, X, augment=None, dtype=torch.float32,
+                 batch_size=INFERENCE_BATCH_SIZE):
+    """Eval-mode softmax of ``network`` on device tensor ``X``, in batches.
+
+    ``augment`` (a callable on batches) is applied to every batch first.
+    The network's training mode is restored afterwards.
+    """
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.no_grad():
+            return torch.cat([
+                torch.softmax(network(chunk if augment is None else augment(chunk))
+                              .to(dtype), dim=1)
+                for chunk in X.split(batch_size)
+            ])
+    finally:
+        network.train(was_training)
+
+
+@dataclass
+class FitData:
+    """What one fit trains on and the randomness it owns (passed down).
+
+    Attributes
+    ----------
+    X : torch.Tensor on the device
+    y : torch.Tensor of int64 on the device
+        Given labels, encoded.
+    labels : ndarray
+        Given labels as the caller gave them.
+    n_classes : int
+    randomness : FitRandomness
+    split : tuple of two index tensors, or None
+        Training and validation samples when ``train_split`` is set.
+    stages : list of (str, History)
+        The finished stages, in order.
+    """
+
+    X: torch.Tensor
+    y: torch.Tensor
+    labels: np.ndarray
+    n_classes: int
+    randomness: FitRandomness
+    split: tuple | None = None
+    stages: list = field(default_factory=list)
+
+
 class NoisyLabelClassifier(NeuralNetClassifier):
     """Base class of the package's classifiers (not for direct use).
 
     Parameters
     ----------
-    module : None, torch.nn.Module class, factory or instance, default=None
-        The network. ``None`` picks :class:`~sklearn_noisy.networks.MLP` for
-        2-D X and :class:`~sklearn_noisy.networks.SmallCNN` for 3-D/4-D X. A
-        class or factory function (such as
-        :func:`~sklearn_noisy.networks.resnet18`) receives ``n_features``,
-        ``input_shape`` and ``n_classes`` when its signature accepts them,
-        plus any ``module__name=value`` parameters. An instance is
-        deep-copied at every fit. The network must return logits.
-    max_epochs : int
-        Number of passes over the training data.
-    batch_size : int
-        Mini-batch size.
-    lr : float
-        Learning rate of the optimizer.
-    optimizer : torch.optim.Optimizer class
-        Further arguments as ``optimizer__name=value``.
-    device : str, default='cpu'
-        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks.
-    verbose : int, default=0
-        Print a line per epoch when positive.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout and batch order. The same value
-        gives identical predictions on the same machine; the caller's global
-        torch and numpy random states are left untouched.
-    **kwargs
-        skorch-style routed parameters: ``module__*``, ``optimizer__*``,
-        ``callbacks__*``.
+    {shared_parameters}
     """
 
     _parameter_constraints = {
@@ -121,17 +150,16 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "optimizer": [type],
+        "train_split": [None, Interval(numbers.Real, 0, 1, closed="neither"), callable],
         "device": [str, torch.device],
         "callbacks": [list, None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
 
-    # skorch parameters that are fixed here rather than exposed: all data is
-    # trained on, the loss takes logits and soft targets, and fit always starts
-    # from a fresh network.
+    # skorch parameters that are fixed here rather than exposed: the loss
+    # takes logits, and fit always starts from a fresh network.
     criterion = torch.nn.CrossEntropyLoss
-    train_split = None
     warm_start = False
     classes = None
     predict_nonlinearity = "auto"
@@ -140,7 +168,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
     torch_load_kwargs = None
     iterator_train = ShuffledBatches
     iterator_valid = SequentialBatches
-    dataset = TensorDataset
+    dataset = TrainingData
     history_ = None
     initialized_ = False
     virtual_params_ = {}
@@ -153,6 +181,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         batch_size=64,
         lr=1e-3,
         optimizer=torch.optim.Adam,
+        train_split=None,
         device="cpu",
         callbacks=None,
         verbose=0,
@@ -164,6 +193,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer
+        self.train_split = train_split
         self.device = device
         self.callbacks = callbacks
         self.verbose = verbose
@@ -228,7 +258,8 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         return self
 
     def _validate_params(self):
-        # Replaces skorch's keyword check by scikit-learn's constraint check.
+        # Replaces skorch's keyword check by scikit-learn's constraint check,
+        # plus the checks that involve several parameters.
         params = self.get_params(deep=False)
         validate_parameter_constraints(
             self._parameter_constraints, params, caller_name=self.__class__.__name__
@@ -244,14 +275,35 @@ class NoisyLabelClassifier(NeuralNetClassifier):
                 "extra keyword parameters must be routed ones starting with "
                 f"{', '.join(ROUTED_PREFIXES)}."
             )
+        if not issubclass(self.optimizer, torch.optim.Optimizer):
+            raise ValueError(
+                f"optimizer must be a torch.optim.Optimizer class; got {self.optimizer!r}."
+            )
+        if issubclass(self.optimizer, torch.optim.LBFGS):
+            raise ValueError(
+                "optimizer=torch.optim.LBFGS is not supported: it needs a closure "
+                "that re-evaluates the loss, and the methods here change their "
+                "targets between steps. Use a first-order optimizer such as "
+                "torch.optim.SGD or torch.optim.Adam."
+            )
+        self._check_params()
+
+    def _check_params(self):
+        """Checks across parameters, run with the constraints (override)."""
 
     @property
     def _default_callbacks(self):
-        return [
+        callbacks = [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-            ("print_log", PrintLog()),
         ]
+        if self.train_split is not None:
+            callbacks += [
+                ("valid_loss", PassthroughScoring(name="valid_loss")),
+                ("valid_acc", EpochScoring(
+                    "accuracy", name="valid_acc", lower_is_better=False)),
+            ]
+        return callbacks + [("print_log", PrintLog())]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -285,13 +337,15 @@ class NoisyLabelClassifier(NeuralNetClassifier):
             )
 
     def _prepare_training_data(self, X, y):
-        """Validate (X, y), set the input attributes, return device tensors.
+        """Validate (X, y) and set the input attributes.
 
         Returns
         -------
         X : torch.Tensor on ``self.device``
-        y : ndarray of int
+        y : torch.Tensor of int64 on ``self.device``
             Labels encoded as ``0 .. n_classes - 1``.
+        labels : ndarray
+            The labels as given.
         """
         self._refuse_sparse(X)
         X, y = validate_data(
@@ -310,7 +364,8 @@ class NoisyLabelClassifier(NeuralNetClassifier):
             )
         self.input_shape_ = tuple(X.shape[1:])
         X_tensor = torch.tensor(X, dtype=torch.float32, device=self.device)
-        return X_tensor, self.label_encoder_.transform(y)
+        encoded = torch.as_tensor(self.label_encoder_.transform(y), device=self.device)
+        return X_tensor, encoded, y
 
     def _prepare_inference_data(self, X):
         check_is_fitted(self)
@@ -330,14 +385,42 @@ class NoisyLabelClassifier(NeuralNetClassifier):
             )
         return torch.tensor(X, dtype=torch.float32, device=self.device)
 
+    def _split(self, X, labels, randomness):
+        """Training and validation indices under ``train_split``, or None."""
+        if self.train_split is None:
+            return None
+        split = self.train_split
+        if isinstance(split, numbers.Real):
+            split = ValidSplit(
+                float(split), stratified=True,
+                random_state=derived_seed(randomness.seed, "train_split"))
+        train, valid = split(TrainingData(X, labels=labels), labels)
+        return tuple(
+            torch.as_tensor(np.asarray(part.indices), dtype=torch.long, device=X.device)
+            for part in (train, valid)
+        )
+
     def get_dataset(self, X, y=None):
         """Wrap device tensors; skorch calls this for training and inference."""
-        return TensorDataset(X, y)
+        if isinstance(X, (TrainingData, Subset)):
+            return X
+        if isinstance(X, Mapping):
+            return TrainingData(X["X"])
+        return TrainingData(X, y)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """The training data and its validation part, split once per fit."""
+        dataset = self.get_dataset(X, y)
+        if getattr(dataset, "split", None) is None:
+            return dataset, None
+        train, valid = dataset.split
+        return Subset(dataset, train), Subset(dataset, valid)
 
     def get_iterator(self, dataset, training=False):
         """Shuffled index batches for training, in-order slices otherwise."""
         if training:
-            return ShuffledBatches(dataset, self.batch_size, self._batch_generator)
+            data, _ = base_and_indices(dataset)
+            return ShuffledBatches(dataset, self.batch_size, data.shuffle_generator)
         return SequentialBatches(dataset, max(self.batch_size, INFERENCE_BATCH_SIZE))
 
     # ------------------------------------------------------------------
@@ -345,13 +428,16 @@ class NoisyLabelClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------------
     def initialize_module(self):
         """Build a fresh network for the fitted input shape and classes."""
-        self.module_ = build_network(
+        self.module_ = self._build_network()
+        return self
+
+    def _build_network(self):
+        return build_network(
             self.module,
             self.input_shape_,
             len(self.classes_),
             self.get_params_for("module"),
         )
-        return self
 
     def _set_training(self, training=True):
         # skorch calls this before every batch; module.train() walks all
@@ -363,7 +449,9 @@ class NoisyLabelClassifier(NeuralNetClassifier):
 
     def infer(self, x, **fit_params):
         """Forward a batch that is already on the device."""
-        return self.module_(x, **fit_params)
+        if isinstance(x, Mapping):
+            x = x["X"]
+        return self.module_(x)
 
     # ------------------------------------------------------------------
     # fitting
@@ -384,18 +472,31 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         self : object
             The fitted estimator.
         """
-        check_device(self.device)
-        X, y = self._prepare_training_data(X, y)
-        seed = draw_seed(self.random_state)
-        with seeded_torch(seed, self.device) as generator:
-            # Private, fit-time only: methods that train several networks
-            # reseed each stage from them (see _random.derived_seed).
-            self._fit_seed, self._batch_generator = seed, generator
-            try:
-                self._fit_noisy(X, y)
-            finally:
-                del self._fit_seed, self._batch_generator
+        return self._fit_atomically(X, y)
+
+    def _fit_atomically(self, X, y, **method_inputs):
+        """Run the fit; if anything raises, restore the estimator as it was."""
+        before = {
+            name: value[:] if isinstance(value, list) else value
+            for name, value in vars(self).items()
+        }
+        try:
+            self._fit(X, y, **method_inputs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
         return self
+
+    def _fit(self, X, y, **method_inputs):
+        device = check_device(self.device)
+        X, encoded, labels = self._prepare_training_data(X, y)
+        randomness = FitRandomness(draw_seed(self.random_state), device)
+        data = FitData(X, encoded, labels, len(self.classes_), randomness,
+                       split=self._split(X, labels, randomness))
+        with randomness.global_section():
+            self._fit_noisy(data, **method_inputs)
+        self.stage_histories_ = data.stages
 
     # skorch's incremental training does not fit methods that need the whole
     # training set at once; hiding the method keeps scikit-learn from using it.
@@ -403,39 +504,106 @@ class NoisyLabelClassifier(NeuralNetClassifier):
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Not available: every method needs the whole training set at once."""
 
-    def _fit_noisy(self, X, y):
-        """Train on device tensor ``X`` and encoded labels ``y`` (override)."""
-        raise NotImplementedError
-
-    def _train(self, X, targets, epochs=None, *, reinitialize=True, callbacks=()):
-        """Run skorch's fit loop on soft ``targets`` (n_samples x n_classes).
+    def _fit_noisy(self, data, **method_inputs):
+        """Run the method's training stages on ``data`` (override).
 
         Parameters
         ----------
-        X : torch.Tensor on the device
-        targets : torch.Tensor on the device
-            Probability rows (n_samples x n_classes) the cross-entropy is
-            taken against, or int64 class indices for one-hot rows.
+        data : FitData
+        """
+        raise NotImplementedError
+
+    def _run_stage(self, data, name, *, epochs=None, fields=None, callbacks=(),
+                   fresh_network=True, criterion=None, seed_key=None):
+        """One training stage: one run of skorch's fit loop over ``module_``.
+
+        Every stage starts with a fresh optimizer, a fresh ``history_`` and
+        freshly initialised callbacks, so a user callback sees one
+        ``on_train_begin`` ... ``on_train_end`` per stage. ``EarlyStopping``
+        (or Ctrl-C) ends the stage, as in skorch's ``partial_fit``.
+
+        Parameters
+        ----------
+        data : FitData
+        name : str
+            Names the stage in ``stage_histories_`` and in error messages.
         epochs : int or None
             Defaults to ``max_epochs``.
-        reinitialize : bool
-            Start from a freshly initialised network (and optimizer).
+        fields : dict of str to torch.Tensor or None
+            Per-sample values gathered into each batch (see
+            :class:`~sklearn_noisy._data.TrainingData`); ``targets`` are the
+            rows the default loss trains against instead of the given labels.
         callbacks : sequence of (name, skorch callback)
-            Extra callbacks for this run only, e.g. softmax recorders.
+            The method's own callbacks for this stage; they run before the
+            user's, so a user's ``LRScheduler`` steps after them.
+        fresh_network : bool
+            Start from a freshly initialised network; ``False`` continues
+            with the previous stage's network.
+        criterion : torch.nn.Module or None
+            The stage's loss on ``(logits, given labels)`` instead of
+            cross-entropy.
+        seed_key : str or None
+            Keys the stage's random draws; defaults to ``name``. A method's
+            stage that trains like :class:`CrossEntropyClassifier` passes
+            ``"training"`` to draw exactly what that estimator draws.
+
+        Returns
+        -------
+        dataset : TrainingData
+            The stage's data, with its fields as the stage left them.
         """
-        if reinitialize or not self.initialized_:
+        # Seeds are keyed by the stage's name, not its position, so a fit
+        # resumed after some stages draws what an uninterrupted one draws.
+        seed_key = name if seed_key is None else seed_key
+        data.randomness.seed_global(seed_key)
+        if fresh_network or not self.initialized_:
             self.initialize()
-        permanent_callbacks = self.callbacks_
+        else:
+            self._initialize_callbacks()
+            self._initialize_criterion()
+            self._initialize_optimizer()
+            self._initialize_history()
+        if criterion is not None:
+            self.criterion_ = criterion.to(self.device)
+        self._add_method_callbacks(callbacks)
+
+        dataset = TrainingData(data.X, data.y, data.labels, **(fields or {}))
+        dataset.split = data.split
+        dataset.shuffle_generator = data.randomness.generator("batches", seed_key)
+        self.notify("on_train_begin", X=data.X, y=data.labels)
+        try:
+            self.fit_loop(dataset, epochs=epochs)
+        except KeyboardInterrupt:
+            pass
+        except _NonFiniteLoss as diverged:
+            raise TrainingDivergedError(
+                f"Training diverged in stage {name!r} of "
+                f"{self.__class__.__name__}: the training loss became "
+                f"{diverged.value} at epoch {len(self.history_)}. Try a lower "
+                f"learning rate (lr={self.lr!r}) or a different optimizer."
+            ) from None
+        self.notify("on_train_end", X=data.X, y=data.labels)
+        # The method's callbacks hold per-sample tensors and generators that
+        # belong to this fit, not to the fitted (and pickled) estimator.
+        self.callbacks_ = [
+            (name_, callback) for name_, callback in self.callbacks_
+            if not any(callback is own for _, own in callbacks)
+        ]
+        data.stages.append((name, self.history_))
+        return dataset
+
+    def _add_method_callbacks(self, callbacks):
         for _, callback in callbacks:
             callback.initialize()
-        self.callbacks_ = permanent_callbacks + list(callbacks)
-        try:
-            self.notify("on_train_begin", X=X, y=targets)
-            self.fit_loop(X, targets, epochs=epochs)
-            self.notify("on_train_end", X=X, y=targets)
-        finally:
-            self.callbacks_ = permanent_callbacks
-        return self
+        default_names = {name for name, _ in self._default_callbacks}
+        position = next(
+            (i for i, (name, callback) in enumerate(self.callbacks_)
+             if name not in default_names or isinstance(callback, PrintLog)),
+            len(self.callbacks_),
+        )
+        self.callbacks_ = (
+            self.callbacks_[:position] + list(callbacks) + self.callbacks_[position:]
+        )
 
     def initialize_history(self):
         """Start an empty :class:`~sklearn_noisy._history.BatchHistory`."""
@@ -445,18 +613,18 @@ class NoisyLabelClassifier(NeuralNetClassifier):
     def train_step_single(self, batch, **fit_params):
         """Forward, loss and backward for one batch of device tensors."""
         self._set_training(True)
-        X, targets = batch
-        y_pred = self.infer(X, **fit_params)
-        loss = self.get_loss(y_pred, targets, X=X, training=True)
+        inputs, y = batch
+        y_pred = self.infer(inputs)
+        loss = self.get_loss(y_pred, y, X=inputs, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
         """One optimisation step: skorch's, without the optimizer closure.
 
-        skorch passes a closure to ``optimizer.step`` for the sake of LBFGS;
-        the first-order optimizers used here do not need it, and building it
-        every batch is measurable on small networks.
+        skorch passes a closure to ``optimizer.step`` for the sake of LBFGS,
+        which is refused here; building it every batch is measurable on
+        small networks.
         """
         self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)
@@ -470,10 +638,11 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         return step
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        """skorch's epoch, for batches that are always ``(X, targets)`` tensors.
+        """skorch's epoch, for batches that are always ``(inputs, y)``.
 
-        Same notifications and history records as skorch's; it only skips
-        ``skorch.dataset.get_len``, which inspects the batch type every batch.
+        Same notifications and history records as skorch's; it skips
+        ``skorch.dataset.get_len``, which inspects the batch type every
+        batch, and stops at a non-finite training loss.
         """
         if iterator is None:
             return
@@ -481,30 +650,37 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            self.history_.record_batch(prefix + "_loss", step["loss"].item())
-            self.history_.record_batch(prefix + "_batch_size", len(batch[0]))
+            loss = step["loss"].item()
+            if training and not math.isfinite(loss):
+                raise _NonFiniteLoss(loss)
+            self.history_.record_batch(prefix + "_loss", loss)
+            self.history_.record_batch(prefix + "_batch_size", len(batch[1]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
             batch_count += 1
         self.history_.record(prefix + "_batch_count", batch_count)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Cross-entropy of logits ``y_pred`` against the targets.
+        """Cross-entropy of logits ``y_pred``.
 
-        ``y_true`` holds probability rows (soft targets), or class indices as
-        a cheaper, numerically identical form of one-hot rows.
+        In training, against the batch's ``targets`` field when the stage
+        has one (probability rows), else against the given labels
+        ``y_true``; validation batches always use the given labels.
         """
+        if training and isinstance(X, Mapping) and "targets" in X:
+            return self.criterion_(y_pred, X["targets"])
         return self.criterion_(y_pred, y_true)
 
     # ------------------------------------------------------------------
     # prediction
     # ------------------------------------------------------------------
-    def _logits(self, X):
-        """Eval-mode logits of device tensor ``X``, kept on the device."""
-        return self.forward(X, training=False, device=self.device)
-
     def _proba(self, X):
-        """Eval-mode softmax of device tensor ``X`` (float32, on the device)."""
-        return torch.softmax(self._logits(X), dim=1)
+        """Eval-mode softmax of ``module_`` on device tensor ``X``."""
+        return eval_softmax(self.module_, X)
+
+    def _training_time_logits(self, X):
+        # skorch's scoring callbacks pass the training data or a batch of it
+        # (and replace forward_iter by cached predictions): go through skorch.
+        return self.forward(X, training=False, device=self.device)
 
     def predict_proba(self, X):
         """Class probabilities of the network.
@@ -518,8 +694,11 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
         """
-        logits = self._logits(self._prepare_inference_data(X))
-        return torch.softmax(logits.double(), dim=1).cpu().numpy()
+        if _is_training_data(X):
+            logits = self._training_time_logits(X)
+            return torch.softmax(logits.double(), dim=1).cpu().numpy()
+        X = self._prepare_inference_data(X)
+        return eval_softmax(self.module_, X, dtype=torch.float64).cpu().numpy()
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -533,8 +712,12 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        logits = self._logits(self._prepare_inference_data(X))
-        return self.classes_[logits.argmax(dim=1).cpu().numpy()]
+        if _is_training_data(X):
+            # Encoded, like the labels skorch's callbacks compare with.
+            return self._training_time_logits(X).argmax(dim=1).cpu().numpy()
+        X = self._prepare_inference_data(X)
+        proba = eval_softmax(self.module_, X)
+        return self.classes_[proba.argmax(dim=1).cpu().numpy()]
 
     # ------------------------------------------------------------------
     # noise attributes
@@ -551,3 +734,19 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             return super().__getstate__()
+
+
+NoisyLabelClassifier = shared_parameters()(NoisyLabelClassifier)
+
+
+class _NonFiniteLoss(Exception):
+    """Raised inside an epoch; the stage turns it into TrainingDivergedError."""
+
+    def __init__(self, value):
+        super().__init__(value)
+        self.value = value
+
+
+def _is_training_data(X):
+    """Whether X is the core's own training data, a part or a batch of it."""
+    return isinstance(X, (TrainingData, Subset, Mapping))

@@ -1,35 +1,88 @@
 """Training data as tensors on the device, and mini-batches drawn by index.
 
 skorch's default ``Dataset`` + ``DataLoader`` fetch samples one by one and
-collate them, which dominates the fit time of small networks. Here the whole
-data set is one tensor on the training device and a batch is a single
-``index_select`` (training) or a view (inference).
+collate them, which dominates the fit time of small networks. Here the
+whole data set is one tensor on the training device and a batch is a single
+``index_select`` (training) or a slice (inference).
+
+A training batch is ``(inputs, y)`` as in skorch: ``y`` holds the *given*
+labels (encoded as ``0 .. n_classes - 1``), whatever the method trains
+against, so skorch's scoring callbacks and the validation loss see the
+labels the user gave. What a method trains against instead (soft labels,
+a posterior, corrected targets) is a per-sample *field* of the data set,
+gathered into the batch's ``inputs`` mapping next to ``"X"`` and
+``"index"``: the idiom skorch documents for sample weights.
 """
 
 import torch
+from skorch.dataset import Dataset as SkorchDataset
+from torch.utils.data import Subset
 
 
-class TensorDataset:
-    """Features and (optional) targets held as tensors on one device.
+class TrainingData(SkorchDataset):
+    """Features, given labels and per-sample fields on one device.
 
     Parameters
     ----------
     X : torch.Tensor of shape (n_samples, ...)
         Features.
-    y : torch.Tensor of shape (n_samples, ...) or None
-        Targets (soft labels for training), or None for inference.
+    y : torch.Tensor of int64, shape (n_samples,) or None
+        Given labels, encoded; None at inference.
+    labels : ndarray of shape (n_samples,) or None
+        The given labels as the user gave them: what skorch's scoring
+        callbacks compare predictions of ``X`` with.
+    **fields : torch.Tensor of shape (n_samples, ...)
+        Per-sample values a method needs in its loss, e.g. ``targets``.
+        Methods may update them in place between epochs.
     """
 
-    def __init__(self, X, y=None):
-        if y is not None and len(y) != len(X):
-            raise ValueError(
-                f"X and y have different lengths: {len(X)} and {len(y)}."
-            )
+    def __init__(self, X, y=None, labels=None, **fields):
+        for name, value in [("y", y), *fields.items()]:
+            if value is not None and len(value) != len(X):
+                raise ValueError(
+                    f"X and {name} have different lengths: {len(X)} and {len(value)}."
+                )
+        self.X_tensor = X
+        self.y_tensor = y
+        self.fields = fields
+        # Set by the stage that trains on it: the (train, valid) indices of
+        # train_split, and the generator of the batch order.
+        self.split = None
+        self.shuffle_generator = None
+        # skorch's data_from_dataset reads .X and .y: the features and the
+        # labels as given, so that a scorer's predict(X) compares like with like.
         self.X = X
-        self.y = y
+        self.y = labels
 
     def __len__(self):
-        return len(self.X)
+        return len(self.X_tensor)
+
+    def __getitem__(self, index):
+        return self.batch(torch.as_tensor([index], device=self.X_tensor.device))
+
+    def batch(self, indices):
+        """The batch ``(inputs, y)`` of the samples at ``indices``."""
+        inputs = {"X": self.X_tensor[indices], "index": indices}
+        for name, values in self.fields.items():
+            inputs[name] = values[indices]
+        y = None if self.y_tensor is None else self.y_tensor[indices]
+        return inputs, y
+
+
+def base_and_indices(dataset):
+    """The :class:`TrainingData` under ``dataset`` and the indices it selects.
+
+    skorch's ``ValidSplit`` returns ``torch.utils.data.Subset`` views;
+    indices are None for the whole data set.
+    """
+    indices = None
+    while isinstance(dataset, Subset):
+        chosen = torch.as_tensor(dataset.indices, dtype=torch.long)
+        indices = chosen if indices is None else indices[chosen]
+        dataset = dataset.dataset
+    if indices is not None:
+        indices = indices.to(dataset.X_tensor.device)
+    return dataset, indices
 
 
 class ShuffledBatches:
@@ -40,34 +93,44 @@ class ShuffledBatches:
     """
 
     def __init__(self, dataset, batch_size, generator):
-        self.dataset = dataset
+        self.data, self.indices = base_and_indices(dataset)
         self.batch_size = batch_size
         self.generator = generator
 
     def __len__(self):
-        return -(-len(self.dataset) // self.batch_size)
+        return -(-self._n_samples() // self.batch_size)
+
+    def _n_samples(self):
+        return len(self.data) if self.indices is None else len(self.indices)
 
     def __iter__(self):
-        X, y = self.dataset.X, self.dataset.y
         order = torch.randperm(
-            len(X), generator=self.generator, device=self.generator.device
+            self._n_samples(), generator=self.generator, device=self.generator.device
         )
+        if self.indices is not None:
+            order = self.indices[order]
         for batch_indices in order.split(self.batch_size):
-            yield X[batch_indices], y[batch_indices]
+            yield self.data.batch(batch_indices)
 
 
 class SequentialBatches:
-    """Consecutive slices of the data, in order (views, no copies)."""
+    """Consecutive samples in order, for inference and validation."""
 
     def __init__(self, dataset, batch_size):
-        self.dataset = dataset
+        self.data, self.indices = base_and_indices(dataset)
         self.batch_size = batch_size
 
     def __len__(self):
-        return -(-len(self.dataset) // self.batch_size)
+        n_samples = len(self.data) if self.indices is None else len(self.indices)
+        return -(-n_samples // self.batch_size)
 
     def __iter__(self):
-        X, y = self.dataset.X, self.dataset.y
+        if self.indices is not None:
+            for batch_indices in self.indices.split(self.batch_size):
+                yield self.data.batch(batch_indices)
+            return
+        X, y = self.data.X_tensor, self.data.y_tensor
         for start in range(0, len(X), self.batch_size):
             stop = start + self.batch_size
+            # Plain slices: views, no copies, on the inference fast path.
             yield X[start:stop], None if y is None else y[start:stop]

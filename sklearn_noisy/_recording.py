@@ -1,16 +1,19 @@
 """Callbacks that record what a network predicts on its own training data."""
 
-import torch
 from skorch.callbacks import Callback
+
+from ._core import eval_softmax
+from ._data import base_and_indices
 
 
 class EpochSoftmaxAverage(Callback):
     """Running mean of the eval-mode softmax on the training set.
 
     After every epoch the network, in eval mode and without augmentation,
-    predicts the whole training set; the probabilities are added to one
-    ``n_samples x n_classes`` tensor on the training device, so memory stays
-    O(n x n_classes) however many epochs are averaged.
+    predicts every sample passed to ``fit`` (a validation part included);
+    the probabilities are added to one ``n_samples x n_classes`` tensor on
+    the training device, so memory stays O(n x n_classes) however many
+    epochs are averaged.
 
     Attributes
     ----------
@@ -26,8 +29,8 @@ class EpochSoftmaxAverage(Callback):
         return self
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        logits = net.forward(dataset_train.X, training=False, device=net.device)
-        proba = torch.softmax(logits.float(), dim=1)
+        data, _ = base_and_indices(dataset_train)
+        proba = eval_softmax(net.module_, data.X_tensor)
         self.total_ = proba if self.total_ is None else self.total_.add_(proba)
         self.n_recorded_ += 1
 

@@ -2,9 +2,12 @@
 
 Every augmentation is a callable ``augment(X) -> X_augmented`` on a batch
 tensor, drawing a different random transformation for every sample in one
-vectorised call (no per-sample Python). Randomness comes from torch's
+vectorised call (no per-sample Python). The package's augmentations take
+an optional ``generator``, which the estimators pass from the fit's own
+random streams; a user callable without that parameter draws from torch's
 global generators, which the estimators seed and restore around a fit, so
-fits stay reproducible and the caller's random state is left alone.
+fits stay reproducible either way and the caller's random state is left
+alone.
 
 An augmentation may also have a ``fit(X)`` method; the estimators call it
 once, on a copy, with the whole training tensor (the tabular ones use it to
@@ -16,6 +19,8 @@ the papers' CIFAR recipes) and :class:`RandomAffineCutout` (strong: a
 RandAugment-style mix of geometric and photometric changes plus cutout).
 """
 
+import functools
+import inspect
 import math
 
 import torch
@@ -54,15 +59,15 @@ class GaussianJitter:
         self.scale_ = flat.std(dim=0, unbiased=False)
         return self
 
-    def __call__(self, X):
+    def __call__(self, X, generator=None):
         flat = X.flatten(1)
         mean, scale = (
             (self.mean_, self.scale_) if hasattr(self, "scale_")
             else (flat.mean(dim=0), flat.std(dim=0, unbiased=False))
         )
-        augmented = flat + self.noise_scale * scale * torch.randn_like(flat)
+        augmented = flat + self.noise_scale * scale * _draw(torch.randn, flat, generator)
         if self.feature_dropout:
-            dropped = torch.rand_like(flat) < self.feature_dropout
+            dropped = _draw(torch.rand, flat, generator) < self.feature_dropout
             augmented = torch.where(dropped, mean.expand_as(flat), augmented)
         return augmented.view_as(X)
 
@@ -80,21 +85,40 @@ def _affine_resample(X, theta):
     return resampled.view_as(X)
 
 
-def _uniform(n, low, high, like):
-    return low + (high - low) * torch.rand(n, device=like.device, dtype=like.dtype)
+def _draw(sampler, like, generator, shape=None):
+    """``sampler`` (torch.rand or torch.randn) shaped like ``like``."""
+    return sampler(like.shape if shape is None else shape, generator=generator,
+                   device=like.device, dtype=like.dtype)
 
 
-def _random_shift(n, max_shift, like):
+def _uniform(n, low, high, like, generator):
+    return low + (high - low) * _draw(torch.rand, like, generator, (n,))
+
+
+def _random_shift(n, max_shift, like, generator):
     """Per-sample (x, y) translations in affine_grid's coordinates.
 
     Those span [-1, 1], so a shift of ``s`` image sides is ``2 s``.
     """
-    return 2 * max_shift * (2 * torch.rand(n, 2, device=like.device, dtype=like.dtype) - 1)
+    return 2 * max_shift * (2 * _draw(torch.rand, like, generator, (n, 2)) - 1)
 
 
-def _random_flip_sign(n, probability, like):
-    flip = torch.rand(n, device=like.device) < probability
+def _random_flip_sign(n, probability, like, generator):
+    flip = _draw(torch.rand, like, generator, (n,)) < probability
     return torch.where(flip, -1.0, 1.0).to(like.dtype)
+
+
+def with_generator(augment, generator):
+    """``augment`` as a one-argument callable drawing from ``generator``.
+
+    The package's augmentations accept a ``generator`` keyword; other
+    callables are returned as they are.
+    """
+    try:
+        accepts = "generator" in inspect.signature(augment).parameters
+    except (TypeError, ValueError):
+        accepts = False
+    return functools.partial(augment, generator=generator) if accepts else augment
 
 
 class RandomShiftFlip:
@@ -114,12 +138,12 @@ class RandomShiftFlip:
         self.max_shift = max_shift
         self.flip = flip
 
-    def __call__(self, X):
+    def __call__(self, X, generator=None):
         n = len(X)
         theta = torch.zeros(n, 2, 3, device=X.device, dtype=X.dtype)
-        theta[:, 0, 0] = _random_flip_sign(n, 0.5 if self.flip else 0.0, X)
+        theta[:, 0, 0] = _random_flip_sign(n, 0.5 if self.flip else 0.0, X, generator)
         theta[:, 1, 1] = 1.0
-        theta[:, :, 2] = _random_shift(n, self.max_shift, X)
+        theta[:, :, 2] = _random_shift(n, self.max_shift, X, generator)
         return _affine_resample(X, theta)
 
     def __repr__(self):
@@ -162,41 +186,43 @@ class RandomAffineCutout:
         self.contrast_range = contrast_range
         self.cutout = cutout
 
-    def __call__(self, X):
+    def __call__(self, X, generator=None):
         images = with_channel_axis(X)
-        augmented = self._photometric(_affine_resample(images, self._theta(images)))
-        return self._cut_out(augmented).view_as(X)
+        theta = self._theta(images, generator)
+        augmented = self._photometric(_affine_resample(images, theta), generator)
+        return self._cut_out(augmented, generator).view_as(X)
 
-    def _theta(self, images):
+    def _theta(self, images, generator):
         n = len(images)
-        angle = _uniform(n, -1, 1, images) * math.radians(self.max_rotation)
-        shear = _uniform(n, -self.max_shear, self.max_shear, images)
-        scale = _uniform(n, *self.scale_range, images)
-        flip = _random_flip_sign(n, 0.5 if self.flip else 0.0, images)
+        angle = _uniform(n, -1, 1, images, generator) * math.radians(self.max_rotation)
+        shear = _uniform(n, -self.max_shear, self.max_shear, images, generator)
+        scale = _uniform(n, *self.scale_range, images, generator)
+        flip = _random_flip_sign(n, 0.5 if self.flip else 0.0, images, generator)
         cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
         theta = torch.zeros(n, 2, 3, device=images.device, dtype=images.dtype)
         theta[:, 0, 0] = flip * cos
         theta[:, 0, 1] = -sin + shear * cos
         theta[:, 1, 0] = flip * sin
         theta[:, 1, 1] = cos + shear * sin
-        theta[:, :, 2] = _random_shift(n, self.max_shift, images)
+        theta[:, :, 2] = _random_shift(n, self.max_shift, images, generator)
         return theta
 
-    def _photometric(self, images):
+    def _photometric(self, images, generator):
         n = len(images)
         low = images.amin(dim=(1, 2, 3), keepdim=True)
         high = images.amax(dim=(1, 2, 3), keepdim=True)
         mean = images.mean(dim=(1, 2, 3), keepdim=True)
-        contrast = _uniform(n, *self.contrast_range, images).view(n, 1, 1, 1)
-        brightness = self.max_brightness * _uniform(n, -1, 1, images).view(n, 1, 1, 1)
+        contrast = _uniform(n, *self.contrast_range, images, generator).view(n, 1, 1, 1)
+        brightness = self.max_brightness * _uniform(
+            n, -1, 1, images, generator).view(n, 1, 1, 1)
         return (mean + contrast * (images - mean) + brightness * (high - low))
 
-    def _cut_out(self, images):
+    def _cut_out(self, images, generator):
         n, _, height, width = images.shape
         rows = torch.arange(height, device=images.device)
         cols = torch.arange(width, device=images.device)
-        centre_row = (torch.rand(n, device=images.device) * height).long()
-        centre_col = (torch.rand(n, device=images.device) * width).long()
+        centre_row = (_draw(torch.rand, images, generator, (n,)) * height).long()
+        centre_col = (_draw(torch.rand, images, generator, (n,)) * width).long()
         half_height = max(1, round(self.cutout * height / 2))
         half_width = max(1, round(self.cutout * width / 2))
         inside_rows = (rows[None, :] - centre_row[:, None]).abs() < half_height

@@ -15,23 +15,24 @@ import numbers
 import numpy as np
 import torch
 from skorch.callbacks import Callback
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 
 from ._core import NoisyLabelClassifier, one_hot
-from ._random import derived_seed, reseed
+from ._data import base_and_indices
+from ._docstrings import shared_parameters
+from .losses import confusion_em_loss, confusion_posterior
 
 _ETA_STEP_OFFSET = 1e-4
 
 
+@shared_parameters(max_epochs_meaning="Epochs of the naive network and of the main training.")
 class ConfusionEMClassifier(NoisyLabelClassifier):
     """Confusing-instance EM training (Wang et al., AAAI 2021).
 
     Parameters
     ----------
-    module : None, torch.nn.Module class, factory or instance, default=None
-        The network (also used for the naive network that estimates psi);
-        ``None`` picks an MLP for 2-D X and a small CNN for images.
     eta_init : float, default=0.01
         Initial confusing probability of every sample (the paper's 0.01).
     eta_lr : float, default=0.5
@@ -45,26 +46,9 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
     class_weight : None, 'balanced' or dict, default=None
         Weights of the per-sample losses by given label, as in
         scikit-learn (the paper upweights minority classes on Clothing1M).
-    max_epochs : int, default=50
-        Epochs of the naive network and of the main training.
-    batch_size : int, default=64
-        Mini-batch size.
-    lr : float, default=1e-3
-        Learning rate.
-    optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
-        Further arguments as ``optimizer__name=value``.
-    device : str, default='cpu'
-        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks, run for both networks.
-    verbose : int, default=0
-        Print a line per epoch when positive.
-    random_state : int, RandomState instance or None, default=None
-        Seeds both networks without touching the caller's global random
-        state.
-    **kwargs
-        Routed skorch parameters: ``module__*``, ``optimizer__*``,
-        ``callbacks__*``.
+        A dict's keys must be classes of ``y`` and its weights positive;
+        classes it leaves out weigh 1.
+    {shared_parameters}
 
     Attributes
     ----------
@@ -91,6 +75,16 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         ``argmax posterior_``.
     history_ : skorch History
         Per-epoch record of the main training.
+    stage_histories_ : list of (str, skorch History)
+        ``("naive network", ...)`` (when psi was estimated), then
+        ``("main", history_)``.
+
+    Notes
+    -----
+    Training stages: ``"naive network"``, which estimates psi (skipped when
+    ``psi`` is passed to :meth:`fit`), then ``"main"``, which trains h with
+    the eta updates as epoch hooks. User callbacks see the network of the
+    running stage, ``module_``, and are initialised at the start of each.
 
     References
     ----------
@@ -131,6 +125,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         batch_size=64,
         lr=1e-3,
         optimizer=torch.optim.Adam,
+        train_split=None,
         device="cpu",
         callbacks=None,
         verbose=0,
@@ -143,6 +138,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
             batch_size=batch_size,
             lr=lr,
             optimizer=optimizer,
+            train_split=train_split,
             device=device,
             callbacks=callbacks,
             verbose=verbose,
@@ -155,12 +151,14 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         self.eta_update_every = eta_update_every
         self.class_weight = class_weight
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, psi=None, trusted=None):
         """Fit the network on noisy labels.
 
         Parameters
         ----------
         X : array-like, DataFrame or torch.Tensor of shape (n_samples, ...)
+            2-D tabular data or 3-D/4-D images.
         y : array-like of shape (n_samples,)
             Given labels; some may be wrong.
         psi : array-like of shape (n_samples,) or None, default=None
@@ -172,39 +170,44 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         Returns
         -------
         self : object
+            The fitted estimator.
         """
-        self._fit_psi, self._fit_trusted = psi, trusted
-        try:
-            return super().fit(X, y)
-        finally:
-            del self._fit_psi, self._fit_trusted
+        return self._fit_atomically(X, y, psi=psi, trusted=trusted)
 
-    def _fit_noisy(self, X, y):
-        n_samples, n_classes = len(y), len(self.classes_)
-        given = one_hot(y, n_classes, X.device)
-        psi = _check_psi(self._fit_psi, n_samples, X.device)
-        trusted = _check_trusted(self._fit_trusted, n_samples, X.device)
+    def _check_params(self):
+        if isinstance(self.class_weight, dict):
+            bad = {label: weight for label, weight in self.class_weight.items()
+                   if not (isinstance(weight, numbers.Real) and weight > 0
+                           and np.isfinite(weight))}
+            if bad:
+                raise ValueError(
+                    f"class_weight must map classes to positive finite weights; got {bad}."
+                )
+
+    def _fit_noisy(self, data, psi=None, trusted=None):
+        n_samples, device = len(data.y), data.X.device
+        psi = _check_psi(psi, n_samples, device)
+        trusted = _check_trusted(trusted, n_samples, device)
+        sample_weights = self._sample_weights(data.y.cpu().numpy(), device)
+        given = one_hot(data.y, data.n_classes, device)
         if psi is None:
-            self._train(X, torch.as_tensor(y, device=X.device))
-            psi = (self._proba(X) * given).sum(dim=1)
-        reseed(derived_seed(self._fit_seed, 1), self._batch_generator)
+            self._run_stage(data, "naive network", seed_key="training")
+            psi = (self._proba(data.X) * given).sum(dim=1)
 
-        eta = torch.full((n_samples,), float(self.eta_init), device=X.device)
+        eta = torch.full((n_samples,), float(self.eta_init), device=device)
         if trusted is not None:
             eta[trusted] = 0.0
-        sample_weights = self._sample_weights(y, X.device)
-        self._confusion_state = _ConfusionState(given, psi, eta, trusted, sample_weights)
-        try:
-            indices = torch.arange(n_samples, device=X.device)
-            self._train(X, indices, callbacks=[("eta_update", EtaUpdate(
-                self.eta_lr, self.eta_start_epoch, self.eta_update_every))])
-        finally:
-            state = self._confusion_state
-            del self._confusion_state
-        proba = self._proba(X)
-        posterior = state.posterior(proba)
+        fields = {"psi": psi, "eta": eta}
+        if sample_weights is not None:
+            fields["sample_weight"] = sample_weights
+        dataset = self._run_stage(data, "main", fields=fields, callbacks=[
+            ("eta_update", EtaUpdate(
+                self.eta_lr, self.eta_start_epoch, self.eta_update_every, trusted))])
+        eta = dataset.fields["eta"]
+        proba = self._proba(data.X)
+        posterior = confusion_posterior(proba, given, psi, eta)
         self.psi_ = psi.double().cpu().numpy()
-        self.eta_ = state.eta.double().cpu().numpy()
+        self.eta_ = eta.double().cpu().numpy()
         self.posterior_ = posterior.double().cpu().numpy()
         self._set_noise_attributes(
             1.0 - (proba * given).sum(dim=1), posterior.argmax(dim=1))
@@ -212,20 +215,16 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Soft cross-entropy against the predicting step's posterior (Eq. 10).
 
-        During the main training ``y_true`` holds sample indices; q is
-        computed from the same forward pass (detached), so no extra pass is
-        needed.
+        In the main training the batch carries each sample's psi and eta;
+        q is computed from the same forward pass (detached), so no extra
+        pass is needed. The naive network and validation batches use plain
+        cross-entropy on the given labels.
         """
-        state = getattr(self, "_confusion_state", None)
-        if state is None or not training:
+        if not (training and isinstance(X, dict) and "eta" in X):
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        log_proba = torch.log_softmax(y_pred, dim=1)
-        q = state.posterior(log_proba.detach().exp(), y_true)
-        per_sample = -(q * log_proba).sum(dim=1)
-        if state.sample_weights is None:
-            return per_sample.mean()
-        sample_weights = state.sample_weights[y_true]
-        return (sample_weights * per_sample).sum() / sample_weights.sum()
+        given = one_hot(y_true, y_pred.shape[1], y_pred.device)
+        return confusion_em_loss(
+            y_pred, given, X["psi"], X["eta"], X.get("sample_weight"))
 
     def _sample_weights(self, y, device):
         """Each sample's ``class_weight`` by its given label, or None."""
@@ -233,6 +232,13 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
             return None
         classes = np.arange(len(self.classes_))
         if isinstance(self.class_weight, dict):
+            unknown = [label for label in self.class_weight
+                       if label not in set(self.classes_.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has keys that are not classes of y: {unknown}; "
+                    f"the classes are {self.classes_.tolist()}."
+                )
             class_weight = {
                 index: self.class_weight.get(label, 1.0)
                 for index, label in enumerate(self.classes_)
@@ -273,41 +279,33 @@ def _check_trusted(trusted, n_samples, device):
     return torch.as_tensor(trusted, device=device)
 
 
-class _ConfusionState:
-    """The per-sample quantities of the model, on the training device."""
-
-    def __init__(self, given, psi, eta, trusted, sample_weights):
-        self.given, self.psi, self.eta = given, psi, eta
-        self.trusted, self.sample_weights = trusted, sample_weights
-
-    def posterior(self, proba, indices=None):
-        """Eq. 8: q ~ h(x) * [(1 - eta) ytilde + eta psi 1], normalised."""
-        given, psi, eta = self.given, self.psi, self.eta
-        if indices is not None:
-            given, psi, eta = given[indices], psi[indices], eta[indices]
-        eta, psi = eta[:, None], psi[:, None]
-        unnormalised = proba * ((1 - eta) * given + eta * psi)
-        return unnormalised / unnormalised.sum(dim=1, keepdim=True).clamp_min(1e-12)
-
-    def update_eta(self, proba, step_size):
-        """Eq. 11-12: one projected gradient ascent step on every eta_i."""
-        q = self.posterior(proba)
-        eta, psi = self.eta[:, None], self.psi[:, None]
-        direction = 1 + (psi * eta - eta - 1) * self.given
-        gradient = (direction * q).sum(dim=1) / (self.eta + _ETA_STEP_OFFSET)
-        self.eta = (self.eta + step_size * gradient).clamp_(0.0, 1.0)
-        if self.trusted is not None:
-            self.eta[self.trusted] = 0.0
+def update_eta(eta, proba, given, psi, step_size, trusted=None):
+    """Eq. 11-12: one projected gradient ascent step on every eta_i, in place."""
+    q = confusion_posterior(proba, given, psi, eta)
+    eta_column, psi_column = eta[:, None], psi[:, None]
+    direction = 1 + (psi_column * eta_column - eta_column - 1) * given
+    gradient = (direction * q).sum(dim=1) / (eta + _ETA_STEP_OFFSET)
+    eta.add_(step_size * gradient).clamp_(0.0, 1.0)
+    if trusted is not None:
+        eta[trusted] = 0.0
+    return eta
 
 
 class EtaUpdate(Callback):
-    """Updates eta after epoch ``start``, then every ``every`` epochs."""
+    """Updates eta after epoch ``start``, then every ``every`` epochs.
 
-    def __init__(self, step_size, start, every):
+    eta lives in the stage's data (the batches gather it from there); the
+    update takes the network's eval-mode predictions on every sample.
+    """
+
+    def __init__(self, step_size, start, every, trusted=None):
         self.step_size, self.start, self.every = step_size, start, every
+        self.trusted = trusted
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         finished = len(net.history_)
         if finished >= self.start and (finished - self.start) % self.every == 0:
-            state = net._confusion_state
-            state.update_eta(net._proba(dataset_train.X), self.step_size)
+            data, _ = base_and_indices(dataset_train)
+            given = one_hot(data.y_tensor, len(net.classes_), data.X_tensor.device)
+            update_eta(data.fields["eta"], net._proba(data.X_tensor), given,
+                       data.fields["psi"], self.step_size, self.trusted)

@@ -1,10 +1,10 @@
 """Plain cross-entropy training: the baseline every method is compared with."""
 
-import torch
-
 from ._core import NoisyLabelClassifier
+from ._docstrings import shared_parameters
 
 
+@shared_parameters()
 class CrossEntropyClassifier(NoisyLabelClassifier):
     """Neural network trained with cross-entropy on the given labels.
 
@@ -13,31 +13,7 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
 
     Parameters
     ----------
-    module : None, torch.nn.Module class, factory or instance, default=None
-        The network; ``None`` picks an MLP for 2-D X and a small CNN for
-        images. A class or factory receives ``n_features``, ``input_shape``
-        and ``n_classes`` when it accepts them; an instance is deep-copied at
-        every fit. See :mod:`sklearn_noisy.networks`.
-    max_epochs : int, default=50
-        Passes over the training data.
-    batch_size : int, default=64
-        Mini-batch size.
-    lr : float, default=1e-3
-        Learning rate.
-    optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
-        Further arguments as ``optimizer__name=value``.
-    device : str, default='cpu'
-        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks.
-    verbose : int, default=0
-        Print a line per epoch when positive.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout and batch order without touching
-        the caller's global random state.
-    **kwargs
-        Routed skorch parameters: ``module__*``, ``optimizer__*``,
-        ``callbacks__*``.
+    {shared_parameters}
 
     Attributes
     ----------
@@ -52,6 +28,12 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
         The final network's prediction for each training sample.
     history_ : skorch History
         Per-epoch training record.
+    stage_histories_ : list of (str, skorch History)
+        One entry, ``("training", history_)``.
+
+    Notes
+    -----
+    Training stages: one, ``"training"``; user callbacks see ``module_``.
 
     Examples
     --------
@@ -63,10 +45,9 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
     (1797,)
     """
 
-    def _fit_noisy(self, X, y):
-        given = torch.as_tensor(y, device=X.device)
-        self._train(X, given)
-        proba = self._proba(X)
+    def _fit_noisy(self, data):
+        self._run_stage(data, "training")
+        proba = self._proba(data.X)
         self._set_noise_attributes(
-            1.0 - proba.gather(1, given[:, None]).squeeze(1), proba.argmax(dim=1)
+            1.0 - proba.gather(1, data.y[:, None]).squeeze(1), proba.argmax(dim=1)
         )

@@ -21,18 +21,21 @@ import torch
 from torch.nn import functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._core import INFERENCE_BATCH_SIZE, NoisyLabelClassifier, one_hot
-from ._data import ShuffledBatches, TensorDataset
-from ._random import derived_seed, reseed
-from .augmentations import default_augmentations
-from .networks import build_network
+from skorch.callbacks import Callback
 
-# log(p + 1e-8) as in the confidence regulariser's reference code: without
-# the floor the regulariser is unbounded below.
-_LOG_FLOOR = 1e-8
+from ._core import NoisyLabelClassifier, eval_softmax, one_hot
+from ._data import ShuffledBatches, base_and_indices
+from ._docstrings import shared_parameters
+from ._random import derived_seed
+from .augmentations import default_augmentations, with_generator
+from .losses import confidence_regulariser, nt_xent_loss
+
 _GAMMA_BOUNDS = (1e-6, 1 - 1e-6)
 
 
+@shared_parameters(
+    max_epochs_meaning="Epochs in all: warm-up plus cycles.",
+    random_extras=", MixUp and the augmentations")
 class FlywheelClassifier(NoisyLabelClassifier):
     """LNL-flywheel: a main and an auxiliary network in two EM cycles.
 
@@ -42,7 +45,7 @@ class FlywheelClassifier(NoisyLabelClassifier):
     1. main E-step (Eq. 4): ``q(s_i=1) = gamma g(x_i)[y_i] /
        (gamma g(x_i)[y_i] + (1 - gamma) epsilon_i)``; then ``gamma`` is
        the mean of ``q(s_i=1)`` (Eq. 6);
-    2. auxiliary targets (Eq. 11): ``q_i = q(s_i=1) e_{y_i} + q(s_i=0)
+    2. auxiliary targets (Eq. 11): ``q_i = q(s_i=1) e_{{y_i}} + q(s_i=0)
        fbar(x_i)``, with ``fbar`` f's softmax averaged over two weakly
        augmented copies; f trains one epoch on them with soft
        cross-entropy and MixUp, plus ``contrastive_weight`` times a
@@ -57,12 +60,9 @@ class FlywheelClassifier(NoisyLabelClassifier):
 
     Parameters
     ----------
-    module : None, torch.nn.Module class, factory or instance, default=None
-        Architecture of both networks; ``None`` picks an MLP for 2-D X and
-        a small CNN for images.
     warmup_epochs : int, default=10
         Epochs of plain cross-entropy for both networks before the cycles
-        (paper: 10).
+        (paper: 10); must be smaller than ``max_epochs``.
     confidence_weight : float, default=3.0
         The paper's lambda, weight of the confidence regulariser. ``0``
         turns the regulariser off (the paper's Table 6 ablation).
@@ -92,26 +92,7 @@ default='auto'
         affine, brightness, contrast and cutout (strong). Weak copies train
         both networks and average f's prediction; strong copies feed the
         contrastive loss.
-    max_epochs : int, default=50
-        Epochs in all: warm-up plus cycles.
-    batch_size : int, default=64
-        Mini-batch size.
-    lr : float, default=1e-3
-        Learning rate of both networks.
-    optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
-        Further arguments as ``optimizer__name=value``.
-    device : str, default='cpu'
-        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks, run while f (the predicting network) trains.
-    verbose : int, default=0
-        Print a line per epoch of f when positive.
-    random_state : int, RandomState instance or None, default=None
-        Seeds both networks, batch orders, MixUp and the augmentations
-        without touching the caller's global random state.
-    **kwargs
-        Routed skorch parameters: ``module__*``, ``optimizer__*``,
-        ``callbacks__*``.
+    {shared_parameters}
 
     Attributes
     ----------
@@ -143,6 +124,17 @@ default='auto'
         The refurbished labels (same as ``refurbished_labels_``).
     history_ : skorch History
         Per-epoch record of f's training.
+    stage_histories_ : list of (str, skorch History)
+        One entry, ``("training", history_)``.
+
+    Notes
+    -----
+    Training stages: one, ``"training"``: f's run over the warm-up and the
+    cycles, with g trained one epoch at the end of each of f's epochs and
+    the E-steps and T_c at its start. User callbacks see f (``module_``,
+    ``optimizer_``); g's own steps are not notified. After every epoch g's
+    learning rate follows f's, so one ``LRScheduler`` schedules both
+    networks.
 
     References
     ----------
@@ -189,6 +181,7 @@ default='auto'
         batch_size=64,
         lr=1e-3,
         optimizer=torch.optim.Adam,
+        train_split=None,
         device="cpu",
         callbacks=None,
         verbose=0,
@@ -201,6 +194,7 @@ default='auto'
             batch_size=batch_size,
             lr=lr,
             optimizer=optimizer,
+            train_split=train_split,
             device=device,
             callbacks=callbacks,
             verbose=verbose,
@@ -217,75 +211,53 @@ default='auto'
         self.strong_augmentation = strong_augmentation
 
     # ------------------------------------------------------------------
-    # fitting
+    # networks
     # ------------------------------------------------------------------
-    def _fit_noisy(self, X, y):
+    def initialize_module(self):
+        """Build f (``module_``) and g (``main_network_``), both registered."""
+        super().initialize_module()
+        self.main_network_ = self._build_network()
+        return self
+
+    def initialize_optimizer(self, *args, **kwargs):
+        """One optimizer per network: ``optimizer_`` (f), ``main_optimizer_`` (g)."""
+        for name, network in (("optimizer_", self.module_),
+                              ("main_optimizer_", self.main_network_)):
+            args, kwargs = self.get_params_for_optimizer(
+                "optimizer", network.named_parameters())
+            setattr(self, name, self.optimizer(*args, **kwargs))
+        return self
+
+    def _check_params(self):
         if self.warmup_epochs >= self.max_epochs:
             raise ValueError(
                 f"warmup_epochs ({self.warmup_epochs}) must be smaller than "
                 f"max_epochs ({self.max_epochs}), which counts the warm-up "
                 "and the EM cycles together."
             )
-        n_classes = len(self.classes_)
-        given_index = torch.as_tensor(y, device=X.device)
-        given = one_hot(given_index, n_classes, X.device)
-        self._weak, self._strong = self._fitted_augmentations(X)
-        self._cycle_training = False
-        try:
-            main, main_optimizer = self._warm_up(X, given_index)
-            reseed(derived_seed(self._fit_seed, 2), self._batch_generator)
-            gamma = (self._proba(X).argmax(dim=1) == given_index).float().mean()
-            epsilon = torch.full((len(y),), 1.0 / n_classes, device=X.device)
-            self._cycle_training = True
-            for _ in range(self.max_epochs - self.warmup_epochs):
-                gamma, epsilon, f_proba = self._cycle(
-                    X, given, main, main_optimizer, gamma, epsilon)
-        finally:
-            self._cycle_training = False
-            del self._weak, self._strong
-        # f did not train after the last cycle's f_proba; only g did.
-        self._store_fitted_state(X, given, main, gamma, epsilon, f_proba)
 
-    def _warm_up(self, X, given_index):
-        """Cross-entropy for f (the skorch net) and for a fresh main network g."""
-        self._train(X, given_index, epochs=self.warmup_epochs)
-        reseed(derived_seed(self._fit_seed, 1), self._batch_generator)
-        main = build_network(
-            self.module, self.input_shape_, len(self.classes_), self.get_params_for("module")
-        ).to(X.device)
-        main_optimizer = self._main_optimizer(main)
-        self._train_main(main, main_optimizer, X, given_index, self.warmup_epochs, None)
-        return main, main_optimizer
+    # ------------------------------------------------------------------
+    # fitting
+    # ------------------------------------------------------------------
+    def _fit_noisy(self, data):
+        given = one_hot(data.y, data.n_classes, data.X.device)
+        weak, strong = self._fitted_augmentations(data.X)
+        cycles = EMCycles(given, weak, strong, data.randomness)
+        self._run_stage(data, "training", fields={"targets": given.clone()},
+                        callbacks=[("em_cycles", cycles)])
+        gamma, epsilon, f_proba = cycles.gamma, cycles.epsilon, cycles.f_proba
+        if f_proba is None:
+            # Stopped (EarlyStopping, Ctrl-C) before the first cycle.
+            f_proba = self._proba(data.X)
+            gamma = (f_proba.argmax(dim=1) == data.y).float().mean()
+        self._store_fitted_state(data.X, given, gamma, epsilon, f_proba)
 
-    def _cycle(self, X, given, main, main_optimizer, gamma, epsilon):
-        """One epoch of each EM; returns the new ``gamma`` and ``epsilon``, and
-        f's softmax on ``X`` after its epoch."""
-        clean = torch.sigmoid(
-            _clean_log_odds(self._network_proba(main, X), given, gamma, epsilon)
-        ).float()
-        gamma = clean.mean()
-        f_weak = (self._network_proba(self.module_, X, self._weak)
-                  + self._network_proba(self.module_, X, self._weak)) / 2
-        targets = clean[:, None] * given + (1 - clean[:, None]) * f_weak
-        self._train(X, targets, epochs=1, reinitialize=False)
-
-        f_proba = self._proba(X)
-        if self.estimate_epsilon:
-            transition = _corrupted_transition(f_proba, 1 - clean, given)
-            epsilon = ((f_proba @ transition) * given).sum(dim=1)
-        refurbished = f_proba.argmax(dim=1)
-        self._train_main(main, main_optimizer, X, refurbished, 1,
-                         _label_marginal(refurbished, len(self.classes_)))
-        return gamma, epsilon, f_proba
-
-    def _store_fitted_state(self, X, given, main, gamma, epsilon, f_proba):
+    def _store_fitted_state(self, X, given, gamma, epsilon, f_proba):
         """A last E-step under the final networks gives the attributes."""
-        log_odds = _clean_log_odds(self._network_proba(main, X), given, gamma, epsilon)
+        log_odds = _clean_log_odds(
+            eval_softmax(self.main_network_, X), given, gamma, epsilon)
         clean = torch.sigmoid(log_odds).float()
         refurbished = clean[:, None] * given + (1 - clean[:, None]) * f_proba
-        # Kept out of skorch's registry of modules: a registered module would
-        # join f's optimizer at the next fit and switch modes with f.
-        object.__setattr__(self, "main_network_", main)
         self.gamma_ = float(clean.double().mean())
         self.epsilon_ = epsilon.double().cpu().numpy()
         self.clean_proba_ = torch.sigmoid(log_odds).cpu().numpy()
@@ -311,66 +283,124 @@ default='auto'
             augmentations.append(augment)
         return tuple(augmentations)
 
-    def _main_optimizer(self, network):
-        kwargs = self.get_params_for("optimizer")
-        kwargs.setdefault("lr", self.lr)
-        return self.optimizer(network.parameters(), **kwargs)
-
-    def _network_proba(self, network, X, augment=None):
-        """Eval-mode softmax of any network on (optionally augmented) ``X``."""
-        was_training = network.training
-        network.eval()
-        with torch.no_grad():
-            proba = torch.cat([
-                torch.softmax(network(chunk if augment is None else augment(chunk)), dim=1)
-                for chunk in X.split(INFERENCE_BATCH_SIZE)
-            ])
-        network.train(was_training)
-        return proba
-
-    def _train_main(self, network, optimizer, X, labels, epochs, marginal):
-        """Train g on hard ``labels``; with a ``marginal``, add Eq. 9."""
-        network.train()
-        batches = ShuffledBatches(
-            TensorDataset(X, labels), self.batch_size, self._batch_generator)
-        for _ in range(epochs):
-            for X_batch, label_batch in batches:
-                logits = network(self._weak(X_batch))
-                loss = F.cross_entropy(logits, label_batch)
-                if marginal is not None and self.confidence_weight:
-                    loss = loss + self.confidence_weight * confidence_regulariser(
-                        logits, marginal)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-
-    def train_step_single(self, batch, **fit_params):
-        """One step of f: weak augmentation, then in the cycles MixUp and the
-        contrastive loss on two strongly augmented copies."""
-        if not self._cycle_training:
-            X, targets = batch
-            return super().train_step_single((self._weak(X), targets), **fit_params)
-        self._set_training(True)
-        X, targets = batch
-        mixed_X, mixed_targets = self._mixup(self._weak(X), targets)
-        logits = self.infer(mixed_X)
-        loss = self.get_loss(logits, mixed_targets, X=X, training=True)
-        if self.contrastive_weight:
-            views = self.infer(torch.cat([self._strong(X), self._strong(X)]))
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """f's loss: soft cross-entropy against the (mixed) targets, plus
+        ``contrastive_weight`` times NT-Xent on the batch's strong views."""
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if training and "views" in X:
+            views = self.infer(X["views"])
             loss = loss + self.contrastive_weight * nt_xent_loss(
                 *views.chunk(2), self.contrastive_temperature)
-        loss.backward()
-        return {"loss": loss, "y_pred": logits}
+        return loss
 
-    def _mixup(self, X, targets):
-        if not self.mixup_alpha:
-            return X, targets
-        alpha = torch.tensor(float(self.mixup_alpha))
-        lam = float(torch.distributions.Beta(alpha, alpha).sample())
+
+class EMCycles(Callback):
+    """The two EMs of LNL-flywheel as epoch hooks of f's training stage.
+
+    At the start of every cycle epoch: the main E-step with g (Eq. 4), the
+    clean rate (Eq. 6) and f's targets (Eq. 11), written into the stage's
+    ``targets``. Every training batch of f gets its weak augmentation and,
+    in the cycles, MixUp and two strong views for the contrastive loss. At
+    the end of every epoch: T_c and epsilon (Eq. 14) from f, then one epoch
+    of g, on the given labels in the warm-up and on ``argmax f`` with the
+    confidence regulariser (Eq. 9) in the cycles, at f's learning rate.
+
+    Attributes
+    ----------
+    gamma : torch.Tensor or None
+        The clean rate; None before the first cycle.
+    epsilon : torch.Tensor of shape (n_samples,)
+    f_proba : torch.Tensor or None
+        f's softmax on every sample after its last cycle epoch.
+    """
+
+    def __init__(self, given, weak, strong, randomness):
+        self.given = given
+        self.weak = with_generator(weak, randomness.generator("augmentation", "training"))
+        self.strong = with_generator(strong, randomness.generator("augmentation", "strong"))
+        self.main_batches = randomness.generator("main_batches", "training")
+        self.mixup_partners = randomness.generator("mixup", "training")
+        self.mixup_rng = np.random.default_rng(
+            derived_seed(randomness.seed, "training", "mixup_coefficients"))
+
+    def initialize(self):
+        self.gamma = None
+        self.epsilon = torch.full(
+            (len(self.given),), 1.0 / self.given.shape[1], device=self.given.device)
+        self.f_proba = None
+        self.clean = None
+        return self
+
+    def _cycling(self, net, epoch):
+        return epoch > net.warmup_epochs
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        epoch = len(net.history_)
+        if not self._cycling(net, epoch):
+            return
+        data, _ = base_and_indices(dataset_train)
+        X, given = data.X_tensor, self.given
+        if self.gamma is None:
+            self.gamma = (net._proba(X).argmax(dim=1) == data.y_tensor).float().mean()
+        self.clean = torch.sigmoid(_clean_log_odds(
+            eval_softmax(net.main_network_, X), given, self.gamma, self.epsilon)).float()
+        self.gamma = self.clean.mean()
+        f_weak = (eval_softmax(net.module_, X, self.weak)
+                  + eval_softmax(net.module_, X, self.weak)) / 2
+        clean = self.clean[:, None]
+        data.fields["targets"].copy_(clean * given + (1 - clean) * f_weak)
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        inputs, _ = batch
+        X = inputs["X"]
+        cycling = self._cycling(net, len(net.history_))
+        if cycling and net.contrastive_weight:
+            inputs["views"] = torch.cat([self.strong(X), self.strong(X)])
+        inputs["X"] = self.weak(X)
+        if cycling and net.mixup_alpha:
+            inputs["X"], inputs["targets"] = self._mixup(
+                inputs["X"], inputs["targets"], net.mixup_alpha)
+
+    def _mixup(self, X, targets, alpha):
+        lam = float(self.mixup_rng.beta(alpha, alpha))
         lam = max(lam, 1 - lam)
-        partner = torch.randperm(len(X), device=X.device)
+        partner = torch.randperm(len(X), generator=self.mixup_partners,
+                                 device=self.mixup_partners.device)
         return (lam * X + (1 - lam) * X[partner],
                 lam * targets + (1 - lam) * targets[partner])
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        data, _ = base_and_indices(dataset_train)
+        if not self._cycling(net, len(net.history_)):
+            self._train_main(net, dataset_train, data.y_tensor, None)
+            return
+        self.f_proba = net._proba(data.X_tensor)
+        if net.estimate_epsilon:
+            transition = _corrupted_transition(self.f_proba, 1 - self.clean, self.given)
+            self.epsilon = ((self.f_proba @ transition) * self.given).sum(dim=1)
+        refurbished = self.f_proba.argmax(dim=1)
+        self._train_main(net, dataset_train, refurbished,
+                         _label_marginal(refurbished, self.given.shape[1]))
+
+    def _train_main(self, net, dataset_train, labels, marginal):
+        """One epoch of g on hard ``labels``; with a ``marginal``, add Eq. 9."""
+        network, optimizer = net.main_network_, net.main_optimizer_
+        for main_group, f_group in zip(optimizer.param_groups, net.optimizer_.param_groups):
+            main_group["lr"] = f_group["lr"]
+        network.train()
+        for inputs, _ in ShuffledBatches(dataset_train, net.batch_size, self.main_batches):
+            logits = network(self.weak(inputs["X"]))
+            loss = F.cross_entropy(logits, labels[inputs["index"]])
+            if marginal is not None and net.confidence_weight:
+                loss = loss + net.confidence_weight * confidence_regulariser(
+                    logits, marginal)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        # No stale gradients of g in the gradients f's callbacks inspect.
+        optimizer.zero_grad(set_to_none=True)
 
 
 def _identity(X):
@@ -403,23 +433,3 @@ def _corrupted_transition(proba, corrupted_weight, given):
 def _label_marginal(labels, n_classes):
     counts = torch.bincount(labels, minlength=n_classes).float()
     return counts / counts.sum()
-
-
-def confidence_regulariser(logits, marginal):
-    """Eq. 9: ``mean_i sum_y p(y) log(softmax(logits_i)[y] + 1e-8)``.
-
-    Minimising it pushes every prediction towards one class; ``marginal``
-    ``p`` weights the classes by how often they occur in the labels.
-    """
-    log_proba = torch.log(torch.softmax(logits, dim=1) + _LOG_FLOOR)
-    return (log_proba @ marginal).mean()
-
-
-def nt_xent_loss(z1, z2, temperature):
-    """SimCLR's NT-Xent between two views ``z1``, ``z2`` of the same batch."""
-    z = F.normalize(torch.cat([z1, z2]), dim=1)
-    similarity = z @ z.T / temperature
-    similarity.fill_diagonal_(float("-inf"))
-    n = len(z1)
-    partners = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
-    return F.cross_entropy(similarity, partners)

@@ -1,7 +1,12 @@
-"""Loss functions the methods train with, besides cross-entropy."""
+"""The methods' losses, besides the plain cross-entropy of the core."""
 
 import torch
 from torch import nn
+from torch.nn import functional as F
+
+# log(p + 1e-8) as in the confidence regulariser's reference code: without
+# the floor the regulariser is unbounded below.
+_LOG_FLOOR = 1e-8
 
 
 def dmi_loss(logits, labels, epsilon=1e-3):
@@ -35,3 +40,56 @@ class DMILoss(nn.Module):
 
     def forward(self, logits, labels):
         return dmi_loss(logits, labels)
+
+
+def target_cross_entropy(logits, targets):
+    """``-sum_k t_k log softmax_k(logits)``, averaged over the batch.
+
+    Unlike ``torch.nn.CrossEntropyLoss`` the targets ``t`` need not be
+    probabilities (SLN's noisy one-hot rows).
+    """
+    return -(targets * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+def confusion_posterior(proba, given, psi, eta):
+    """Eq. 8 of the confusing-instance model, normalised over classes.
+
+    ``q ~ h(x) * [(1 - eta) ytilde + eta psi 1]`` for rows of one-hot given
+    labels ``given`` and per-sample ``psi``, ``eta``.
+    """
+    eta, psi = eta[:, None], psi[:, None]
+    unnormalised = proba * ((1 - eta) * given + eta * psi)
+    return unnormalised / unnormalised.sum(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def confusion_em_loss(logits, given, psi, eta, sample_weight=None):
+    """Eq. 10: soft cross-entropy against the detached Eq. 8 posterior.
+
+    q is computed from the same forward pass, so no extra pass is needed.
+    """
+    log_proba = torch.log_softmax(logits, dim=1)
+    q = confusion_posterior(log_proba.detach().exp(), given, psi, eta)
+    per_sample = -(q * log_proba).sum(dim=1)
+    if sample_weight is None:
+        return per_sample.mean()
+    return (sample_weight * per_sample).sum() / sample_weight.sum()
+
+
+def confidence_regulariser(logits, marginal):
+    """Eq. 9 of LNL-flywheel: ``mean_i sum_y p(y) log(softmax(logits_i)[y] + 1e-8)``.
+
+    Minimising it pushes every prediction towards one class; ``marginal``
+    ``p`` weights the classes by how often they occur in the labels.
+    """
+    log_proba = torch.log(torch.softmax(logits, dim=1) + _LOG_FLOOR)
+    return (log_proba @ marginal).mean()
+
+
+def nt_xent_loss(z1, z2, temperature):
+    """SimCLR's NT-Xent between two views ``z1``, ``z2`` of the same batch."""
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    similarity = z @ z.T / temperature
+    similarity.fill_diagonal_(float("-inf"))
+    n = len(z1)
+    partners = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return F.cross_entropy(similarity, partners)

@@ -18,7 +18,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._checkpoint import fit_fingerprint, load_checkpoint, save_checkpoint
 from ._core import NoisyLabelClassifier
-from ._random import derived_seed, reseed
+from ._docstrings import shared_parameters
+from ._random import FitRandomness
 from ._recording import EpochSoftmaxAverage
 from .losses import DMILoss
 
@@ -28,21 +29,20 @@ from .losses import DMILoss
 _NOT_IN_FINGERPRINT = ("checkpoint_dir", "n_iterations", "verbose", "callbacks", "device")
 
 
+@shared_parameters(
+    max_epochs_meaning="Epochs of every iteration (of every training stage).")
 class SEALClassifier(NoisyLabelClassifier):
     """Self-evolution average label (SEAL) training.
 
     Parameters
     ----------
-    module : None, torch.nn.Module class, factory or instance, default=None
-        The network; ``None`` picks an MLP for 2-D X and a small CNN for
-        images. See :mod:`sklearn_noisy.networks`.
     n_iterations : int, default=10
         Self-evolution iterations after the initial training on the given
         labels, so ``n_iterations + 1`` networks are trained. The paper uses
         10 on MNIST and 3 on CIFAR-10; the default was chosen by measurement
         (see the user guide). ``0`` is plain
         cross-entropy training that still reports averaged soft labels.
-    first_loss : {'cross_entropy', 'dmi'}, default='cross_entropy'
+    first_loss : {{'cross_entropy', 'dmi'}}, default='cross_entropy'
         Loss of iteration 0. ``'dmi'`` is the paper's "SEAL (DMI)": following
         Xu et al. (2019), the network is first trained with cross-entropy and
         then trained for another ``max_epochs`` with
@@ -52,6 +52,8 @@ class SEALClassifier(NoisyLabelClassifier):
         MNIST and CIFAR setting). ``False`` continues training the previous
         iteration's network on the new soft labels, with a fresh optimizer
         (the paper's Clothing1M setting, for a pre-trained ``module``).
+        Either way every iteration gets a fresh optimizer and restarts any
+        learning-rate schedule, as the paper restarts training.
     checkpoint_dir : str, path or None, default=None
         When given, the state after every finished iteration is saved there
         (one file per distinct data set and parameter setting), and a fit
@@ -60,27 +62,7 @@ class SEALClassifier(NoisyLabelClassifier):
         ``torch.load(weights_only=True)``. Raising ``n_iterations`` resumes
         a finished fit with more iterations. Resuming gives the same result
         as an uninterrupted fit when ``random_state`` is an int.
-    max_epochs : int, default=50
-        Epochs of every iteration.
-    batch_size : int, default=64
-        Mini-batch size.
-    lr : float, default=1e-3
-        Learning rate.
-    optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
-        Further arguments as ``optimizer__name=value``.
-    device : str, default='cpu'
-        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks, run in every iteration.
-    verbose : int, default=0
-        Print a line per epoch when positive.
-    random_state : int, RandomState instance or None, default=None
-        Seeds every iteration's initialisation and batch order without
-        touching the caller's global random state. Iteration 0 reproduces
-        :class:`~sklearn_noisy.CrossEntropyClassifier` with the same seed.
-    **kwargs
-        Routed skorch parameters: ``module__*``, ``optimizer__*``,
-        ``callbacks__*``.
+    {shared_parameters}
 
     Attributes
     ----------
@@ -102,6 +84,18 @@ class SEALClassifier(NoisyLabelClassifier):
         fraction of samples whose soft label's arg max is the given label).
     history_ : skorch History
         Per-epoch record of the last iteration.
+    stage_histories_ : list of (str, skorch History)
+        The history of every training stage this call of ``fit`` ran, in
+        order (a resumed fit starts after the checkpointed iterations).
+
+    Notes
+    -----
+    Training stages: one per iteration, ``"iteration 0"`` to
+    ``"iteration {{n_iterations}}"``, each training ``module_`` for
+    ``max_epochs``; with ``first_loss='dmi'`` iteration 0 has a second stage,
+    ``"iteration 0 (dmi)"``. User callbacks are initialised at the start of
+    every stage, so a ``LRScheduler`` restarts its schedule in each
+    iteration and ``EarlyStopping`` ends the current iteration early.
 
     References
     ----------
@@ -142,6 +136,7 @@ class SEALClassifier(NoisyLabelClassifier):
         batch_size=64,
         lr=1e-3,
         optimizer=torch.optim.Adam,
+        train_split=None,
         device="cpu",
         callbacks=None,
         verbose=0,
@@ -154,6 +149,7 @@ class SEALClassifier(NoisyLabelClassifier):
             batch_size=batch_size,
             lr=lr,
             optimizer=optimizer,
+            train_split=train_split,
             device=device,
             callbacks=callbacks,
             verbose=verbose,
@@ -165,44 +161,43 @@ class SEALClassifier(NoisyLabelClassifier):
         self.reinitialize = reinitialize
         self.checkpoint_dir = checkpoint_dir
 
-    def _fit_noisy(self, X, y):
-        given = torch.as_tensor(y, device=X.device)
-        checkpoint_path = self._checkpoint_path(X, y)
+    def _fit_noisy(self, data):
+        given = data.y
+        checkpoint_path = self._checkpoint_path(data.X, given)
         state = self._load_state(checkpoint_path)
         if state is not None and len(state["history"]) > self.n_iterations + 1:
             # A longer fit was checkpointed: its intermediate soft labels are
             # gone, so train this shorter one afresh and keep that file.
             state, checkpoint_path = None, None
         if state is None:
-            state = {"seed": self._fit_seed, "soft_labels": None, "history": []}
+            state = {"seed": data.randomness.seed, "soft_labels": None, "history": []}
+        else:
+            # Resuming: the stages' seeds come from the checkpointed fit.
+            data.randomness = FitRandomness(state["seed"], data.randomness.device)
         soft_labels, history = state["soft_labels"], state["history"]
         if history:
-            # Resuming: the saved network is the one to continue from (when
-            # not reinitialising) or the final one (when nothing is left).
+            # The saved network is the one to continue from (when not
+            # reinitialising) or the final one (when nothing is left).
             self.initialize()
             self.module_.load_state_dict(state["module"])
         for iteration in range(len(history), self.n_iterations + 1):
-            reseed(derived_seed(state["seed"], iteration), self._batch_generator)
-            start = time.perf_counter()
-            continues = iteration > 0 and not self.reinitialize
-            first_epoch = len(self.history_) if continues else 0
+            start, first_stage = time.perf_counter(), len(data.stages)
             recorder = EpochSoftmaxAverage()
+            callbacks = [("soft_label_average", recorder)]
             if iteration == 0:
                 loss_name = self.first_loss
-                self._train_first_iteration(X, given, recorder)
+                self._first_iteration(data, callbacks)
             else:
                 loss_name = "soft_cross_entropy"
-                self._train(
-                    X,
-                    soft_labels,
-                    reinitialize=self.reinitialize,
-                    callbacks=[("soft_label_average", recorder)],
-                )
+                self._run_stage(
+                    data, f"iteration {iteration}", fields={"targets": soft_labels},
+                    callbacks=callbacks, fresh_network=self.reinitialize)
             soft_labels = recorder.average_
             history.append({
                 "iteration": iteration,
                 "loss": loss_name,
-                "train_loss": [float(v) for v in self.history_[first_epoch:, "train_loss"]],
+                "train_loss": [float(v) for _, stage_history in data.stages[first_stage:]
+                               for v in stage_history[:, "train_loss"]],
                 "seconds": time.perf_counter() - start,
                 "agreement": float((soft_labels.argmax(dim=1) == given).float().mean()),
             })
@@ -218,27 +213,16 @@ class SEALClassifier(NoisyLabelClassifier):
         others = soft_labels.scatter(1, given[:, None], -1.0)
         self._set_noise_attributes(others.max(dim=1).values, soft_labels.argmax(dim=1))
 
-    def _train_first_iteration(self, X, given, recorder):
-        callbacks = [("soft_label_average", recorder)]
+    def _first_iteration(self, data, callbacks):
         if self.first_loss == "cross_entropy":
-            self._train(X, given, callbacks=callbacks)
+            self._run_stage(data, "iteration 0", callbacks=callbacks,
+                            seed_key="training")
             return
         # Xu et al. start L_DMI from a network trained with cross-entropy;
-        # _train(reinitialize=False) gives the L_DMI run a fresh optimizer.
-        self._train(X, given)
-        self.criterion_ = DMILoss()
-        try:
-            self._train(X, given, reinitialize=False, callbacks=callbacks)
-        finally:
-            self.initialize_criterion()
-
-    def _train(self, X, targets, epochs=None, *, reinitialize=True, callbacks=()):
-        if not reinitialize and self.initialized_:
-            # Continue from the previous network, but with a fresh optimizer.
-            self.initialize_optimizer()
-        return super()._train(
-            X, targets, epochs, reinitialize=reinitialize, callbacks=callbacks
-        )
+        # only the L_DMI stage's epochs are averaged.
+        self._run_stage(data, "iteration 0", seed_key="training")
+        self._run_stage(data, "iteration 0 (dmi)", callbacks=callbacks,
+                        fresh_network=False, criterion=DMILoss())
 
     def _checkpoint_path(self, X, y):
         if self.checkpoint_dir is None:

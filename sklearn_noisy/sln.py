@@ -14,9 +14,13 @@ from skorch.callbacks import Callback
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from ._core import INFERENCE_BATCH_SIZE, NoisyLabelClassifier, one_hot
+from ._core import NoisyLabelClassifier, eval_softmax, one_hot
+from ._data import base_and_indices
+from ._docstrings import shared_parameters
+from .losses import target_cross_entropy
 
 
+@shared_parameters(max_epochs=100, random_extras=" and the label noise")
 class SLNClassifier(NoisyLabelClassifier):
     """Stochastic label noise (SLN) training, with momentum model and
     optional label correction.
@@ -27,9 +31,6 @@ class SLNClassifier(NoisyLabelClassifier):
 
     Parameters
     ----------
-    module : None, torch.nn.Module class, factory or instance, default=None
-        The network; ``None`` picks an MLP for 2-D X and a small CNN for
-        images. See :mod:`sklearn_noisy.networks`.
     sigma : float, default=1.0
         Standard deviation of the noise. The paper uses 1 for symmetric and
         0.5 for other noise on CIFAR-10, 0.1 (instance-dependent) and 0.2
@@ -49,32 +50,13 @@ class SLNClassifier(NoisyLabelClassifier):
         per-sample cross-entropy against the given label, min-max normalised
         over the training set (Appendix D of the paper). ``None`` never
         corrects.
-    noise_on : {'labels', 'outputs', 'parameters'}, default='labels'
+    noise_on : {{'labels', 'outputs', 'parameters'}}, default='labels'
         Where the Gaussian noise of scale sigma goes. ``'labels'`` is SLN.
         The paper's comparison (its Figure 5) adds it instead to the gradient
         of each sample's loss with respect to the network output (Eq. 2;
         ``'outputs'``), or to the gradient with respect to the parameters
         (Eq. 1; ``'parameters'``).
-    max_epochs : int, default=100
-        Passes over the training data.
-    batch_size : int, default=64
-        Mini-batch size.
-    lr : float, default=1e-3
-        Learning rate.
-    optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
-        Further arguments as ``optimizer__name=value``.
-    device : str, default='cpu'
-        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks.
-    verbose : int, default=0
-        Print a line per epoch when positive.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, batch order and the label noise without
-        touching the caller's global random state.
-    **kwargs
-        Routed skorch parameters: ``module__*``, ``optimizer__*``,
-        ``callbacks__*``.
+    {shared_parameters}
 
     Attributes
     ----------
@@ -89,6 +71,15 @@ class SLNClassifier(NoisyLabelClassifier):
         ``module_``'s prediction for each training sample.
     history_ : skorch History
         Per-epoch training record.
+    stage_histories_ : list of (str, skorch History)
+        One entry, ``("training", history_)``.
+
+    Notes
+    -----
+    Training stages: one, ``"training"``. User callbacks see the trained
+    network ``module_`` (the momentum model replaces it after the stage).
+    The label correction of SLN-MO-LC runs at the start of each epoch from
+    ``correction_epoch`` on, before the user callbacks.
 
     References
     ----------
@@ -125,6 +116,7 @@ class SLNClassifier(NoisyLabelClassifier):
         batch_size=64,
         lr=1e-3,
         optimizer=torch.optim.Adam,
+        train_split=None,
         device="cpu",
         callbacks=None,
         verbose=0,
@@ -137,6 +129,7 @@ class SLNClassifier(NoisyLabelClassifier):
             batch_size=batch_size,
             lr=lr,
             optimizer=optimizer,
+            train_split=train_split,
             device=device,
             callbacks=callbacks,
             verbose=verbose,
@@ -148,65 +141,89 @@ class SLNClassifier(NoisyLabelClassifier):
         self.correction_epoch = correction_epoch
         self.noise_on = noise_on
 
-    def _fit_noisy(self, X, y):
-        given = one_hot(y, len(self.classes_), X.device)
-        targets = given.clone()
-        self._current_sigma = self.sigma
-        callbacks = []
+    def _fit_noisy(self, data):
+        given = one_hot(data.y, data.n_classes, data.X.device)
+        noise = StochasticLabelNoise(
+            self.sigma, self.noise_on, data.randomness.generator("label_noise", "training"))
+        callbacks = [("label_noise", noise)]
         momentum = None
         if self.ema_decay is not None:
             momentum = MomentumModel(self.ema_decay)
             callbacks.append(("momentum_model", momentum))
         if self.correction_epoch is not None:
             callbacks.append(("label_correction", LabelCorrection(
-                given, self.correction_epoch, momentum)))
-        try:
-            self._train(X, targets, callbacks=callbacks)
-        finally:
-            del self._current_sigma
+                given, self.correction_epoch, noise, momentum)))
+        self._run_stage(data, "training", fields={"targets": given.clone()},
+                        callbacks=callbacks)
         if momentum is not None:
             self.module_.load_state_dict(momentum.averaged_.module.state_dict())
-        proba = self._proba(X)
+        proba = self._proba(data.X)
         self._set_noise_attributes(
             1.0 - (proba * given).sum(dim=1), proba.argmax(dim=1)
         )
 
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """``-sum_k t_k log softmax_k(y_pred)`` against the noisy targets.
+
+        In training the batch carries the targets with their label noise
+        and, for ``noise_on='outputs'``, the noise to add to the gradient
+        with respect to ``y_pred``; validation uses the given labels.
+        """
+        if not training:
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        loss = target_cross_entropy(y_pred, X["targets"])
+        if "output_noise" in X:
+            # Eq. 2: the term's gradient with respect to y_pred is the noise;
+            # subtracting its value keeps the reported loss unchanged.
+            term = (y_pred * X["output_noise"]).sum()
+            loss = loss + term - term.detach()
+        return loss
+
+
+class StochasticLabelNoise(Callback):
+    """Draws SLN's Gaussian noise for every training batch.
+
+    Parameters
+    ----------
+    sigma : float
+        Standard deviation; :class:`LabelCorrection` sets it to 0.
+    noise_on : {'labels', 'outputs', 'parameters'}
+        Added to the batch's targets, to the gradient with respect to the
+        network's outputs, or to the parameters' gradients.
+    generator : torch.Generator
+        The fit's generator for this noise.
+    """
+
+    def __init__(self, sigma, noise_on, generator):
+        self.sigma = sigma
+        self.noise_on = noise_on
+        self.generator = generator
+
     def _noise_like(self, tensor):
-        return self._current_sigma * torch.randn(
-            tensor.shape, generator=self._batch_generator, device=tensor.device,
+        return self.sigma * torch.randn(
+            tensor.shape, generator=self.generator, device=tensor.device,
             dtype=tensor.dtype,
         )
 
-    def train_step_single(self, batch, **fit_params):
-        """Forward, noisy loss and backward for one batch."""
-        self._set_training(True)
-        X, targets = batch
-        noisy = self._current_sigma > 0
-        if noisy and self.noise_on == "labels":
-            targets = targets + self._noise_like(targets)
-        logits = self.infer(X, **fit_params)
-        if noisy and self.noise_on == "outputs":
-            # Eq. 2: noise on d(loss_i)/d(f(x_i)); the batch loss is a mean,
-            # so each sample's gradient carries a 1 / batch_size factor.
-            noise = self._noise_like(logits) / len(logits)
-            logits.register_hook(lambda grad: grad + noise)
-        loss = self.get_loss(logits, targets, X=X, training=True)
-        loss.backward()
-        if noisy and self.noise_on == "parameters":
-            # Eq. 1: noise on the gradient of the batch loss.
-            for parameter in self.module_.parameters():
-                if parameter.grad is not None:
-                    parameter.grad.add_(self._noise_like(parameter.grad))
-        return {"loss": loss, "y_pred": logits}
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if not (training and self.sigma > 0):
+            return
+        inputs, _ = batch
+        targets = inputs["targets"]
+        if self.noise_on == "labels":
+            inputs["targets"] = targets + self._noise_like(targets)
+        elif self.noise_on == "outputs":
+            # The batch loss is a mean, so each sample's gradient carries a
+            # 1 / batch_size factor.
+            inputs["output_noise"] = self._noise_like(targets) / len(targets)
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        """``-sum_k t_k log softmax_k(y_pred)``, averaged over the batch.
-
-        Unlike ``torch.nn.CrossEntropyLoss`` this takes targets ``t`` that
-        are not probabilities (noisy one-hot rows).
-        """
-        log_proba = torch.log_softmax(y_pred, dim=1)
-        return -(y_true * log_proba).sum(dim=1).mean()
+    def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
+        if not (training and self.sigma > 0 and self.noise_on == "parameters"):
+            return
+        # Eq. 1: noise on the gradient of the batch loss.
+        for parameter in net.module_.parameters():
+            if parameter.grad is not None:
+                parameter.grad.add_(self._noise_like(parameter.grad))
 
 
 class MomentumModel(Callback):
@@ -234,17 +251,7 @@ class MomentumModel(Callback):
 
     def proba(self, X):
         """Eval-mode softmax of the averaged network on device tensor X."""
-        network = self.averaged_.module
-        was_training = network.training
-        network.eval()
-        try:
-            with torch.no_grad():
-                return torch.cat([
-                    torch.softmax(network(chunk), dim=1)
-                    for chunk in X.split(INFERENCE_BATCH_SIZE)
-                ])
-        finally:
-            network.train(was_training)
+        return eval_softmax(self.averaged_.module, X)
 
 
 class LabelCorrection(Callback):
@@ -256,25 +263,30 @@ class LabelCorrection(Callback):
         One-hot given labels.
     correction_epoch : int
         Epochs trained before correction starts.
+    noise : StochasticLabelNoise
+        Whose sigma becomes 0 once correction starts.
     momentum : MomentumModel or None
         Whose predictions correct the labels; None uses the network.
     """
 
-    def __init__(self, given, correction_epoch, momentum=None):
+    def __init__(self, given, correction_epoch, noise, momentum=None):
         self.given = given
         self.correction_epoch = correction_epoch
+        self.noise = noise
         self.momentum = momentum
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         finished_epochs = len(net.history_) - 1
         if finished_epochs < self.correction_epoch:
             return
-        net._current_sigma = 0.0
-        X = dataset_train.X
+        self.noise.sigma = 0.0
+        data, _ = base_and_indices(dataset_train)
+        X = data.X_tensor
         proba = self.momentum.proba(X) if self.momentum is not None else net._proba(X)
         loss = -torch.log((proba * self.given).sum(dim=1).clamp_min(1e-12))
         spread = (loss.max() - loss.min()).clamp_min(1e-12)
         weight = ((loss - loss.min()) / spread)[:, None]
         predicted = one_hot(proba.argmax(dim=1), self.given.shape[1], X.device)
-        # The batches read this tensor, so updating it in place updates them.
-        dataset_train.y.copy_(weight * self.given + (1 - weight) * predicted)
+        # The batches gather from this tensor, so updating it in place
+        # updates them.
+        data.fields["targets"].copy_(weight * self.given + (1 - weight) * predicted)

@@ -15,7 +15,8 @@ from sklearn_noisy import (
     IDNLabelCorruptor,
     make_pipeline,
 )
-from sklearn_noisy.confusion_em import EtaUpdate, _ConfusionState
+from sklearn_noisy.confusion_em import EtaUpdate, update_eta
+from sklearn_noisy.losses import confusion_em_loss, confusion_posterior
 
 FAST = dict(max_epochs=4, batch_size=32, eta_start_epoch=1, eta_update_every=1,
             random_state=0)
@@ -31,71 +32,69 @@ def data():
     return X.astype(np.float32), y_noisy
 
 
-def _state(eta=(0.2, 0.5), psi=(0.3, 0.9)):
-    given = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-    return _ConfusionState(given, torch.tensor(psi), torch.tensor(eta), None, None)
+GIVEN = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+PROBA = torch.tensor([[0.5, 0.3, 0.2], [0.6, 0.3, 0.1]])
 
 
 def test_predicting_step_is_equation_8():
-    state = _state()
-    proba = torch.tensor([[0.5, 0.3, 0.2], [0.6, 0.3, 0.1]])
-    q = state.posterior(proba)
+    q = confusion_posterior(PROBA, GIVEN, torch.tensor([0.3, 0.9]), torch.tensor([0.2, 0.5]))
     # sample 0: h * [(1 - 0.2) e_0 + 0.2 * 0.3 * 1] = h * [0.86, 0.06, 0.06]
     expected_0 = np.array([0.5 * 0.86, 0.3 * 0.06, 0.2 * 0.06])
     # sample 1: h * [0.5 * 0.9 * 1 + 0.5 e_2] = h * [0.45, 0.45, 0.95]
     expected_1 = np.array([0.6 * 0.45, 0.3 * 0.45, 0.1 * 0.95])
     np.testing.assert_allclose(q[0].numpy(), expected_0 / expected_0.sum(), rtol=1e-6)
     np.testing.assert_allclose(q[1].numpy(), expected_1 / expected_1.sum(), rtol=1e-6)
-    np.testing.assert_allclose(state.posterior(proba[[1]], torch.tensor([1])), q[[1]])
 
 
 def test_eta_step_is_equations_11_and_12():
-    state = _state()
-    proba = torch.tensor([[0.5, 0.3, 0.2], [0.6, 0.3, 0.1]])
-    q = state.posterior(proba).numpy()
-    eta, psi = np.array([0.2, 0.5]), np.array([0.3, 0.9])
-    given = state.given.numpy()
-    direction = 1 + (psi * eta - eta - 1)[:, None] * given
-    expected = eta + 0.7 * (direction * q).sum(axis=1) / (eta + 1e-4)
-    state.update_eta(proba, 0.7)
-    np.testing.assert_allclose(state.eta.numpy(), np.clip(expected, 0, 1), rtol=1e-5)
+    eta, psi = torch.tensor([0.2, 0.5]), torch.tensor([0.3, 0.9])
+    q = confusion_posterior(PROBA, GIVEN, psi, eta).numpy()
+    eta_np, psi_np = eta.numpy().astype(float), psi.numpy().astype(float)
+    direction = 1 + (psi_np * eta_np - eta_np - 1)[:, None] * GIVEN.numpy()
+    expected = eta_np + 0.7 * (direction * q).sum(axis=1) / (eta_np + 1e-4)
+    update_eta(eta, PROBA, GIVEN, psi, 0.7)
+    np.testing.assert_allclose(eta.numpy(), np.clip(expected, 0, 1), rtol=1e-5)
 
 
 def test_eta_is_projected_onto_the_unit_interval_and_trusted_stay_zero():
-    state = _state(eta=(0.9, 0.001))
-    state.trusted = torch.tensor([False, True])
-    state.update_eta(torch.tensor([[0.01, 0.5, 0.49], [0.3, 0.3, 0.4]]), 100.0)
-    assert state.eta[0].item() == 1.0
-    assert state.eta[1].item() == 0.0
+    eta = torch.tensor([0.9, 0.001])
+    update_eta(eta, torch.tensor([[0.01, 0.5, 0.49], [0.3, 0.3, 0.4]]), GIVEN,
+               torch.tensor([0.3, 0.9]), 100.0, trusted=torch.tensor([False, True]))
+    assert eta[0].item() == 1.0
+    assert eta[1].item() == 0.0
 
 
 @pytest.mark.parametrize("start, every, expected", [(10, 5, [10, 15, 20]), (0, 4, [4, 8, 12, 16, 20])])
-def test_eta_updates_follow_the_schedule(start, every, expected):
+def test_eta_updates_follow_the_schedule(start, every, expected, monkeypatch):
     updates = []
-    state = SimpleNamespace(update_eta=lambda proba, step: updates.append(len(net.history_)))
-    net = SimpleNamespace(history_=[], _confusion_state=state, _proba=lambda X: None)
+    monkeypatch.setattr("sklearn_noisy.confusion_em.update_eta",
+                        lambda *args, **kwargs: updates.append(len(net.history_)))
+    data = SimpleNamespace(X_tensor=torch.zeros(2, 1), y_tensor=torch.tensor([0, 1]),
+                           fields={"eta": None, "psi": None})
+    net = SimpleNamespace(history_=[], classes_=np.arange(2), _proba=lambda X: None)
     callback = EtaUpdate(0.5, start, every)
     for _ in range(22):
         net.history_.append({})
-        callback.on_epoch_end(net, dataset_train=SimpleNamespace(X=None))
+        callback.on_epoch_end(net, dataset_train=data)
     assert updates == expected
 
 
 def test_training_loss_is_soft_cross_entropy_against_q(data):
     X, y = data
     clf = ConfusionEMClassifier(**FAST).fit(X, y)
-    state = _ConfusionState(
-        torch.nn.functional.one_hot(torch.as_tensor(y), 3).float(),
-        torch.as_tensor(clf.psi_, dtype=torch.float32),
-        torch.as_tensor(clf.eta_, dtype=torch.float32), None, None)
-    clf._confusion_state = state
-    logits = torch.randn(5, 3)
     indices = torch.tensor([0, 3, 7, 11, 19])
-    loss = clf.get_loss(logits, indices, training=True)
-    del clf._confusion_state
+    psi = torch.as_tensor(clf.psi_, dtype=torch.float32)[indices]
+    eta = torch.as_tensor(clf.eta_, dtype=torch.float32)[indices]
+    labels = torch.as_tensor(y)[indices]
+    logits = torch.randn(5, 3)
+    batch = {"X": None, "index": indices, "psi": psi, "eta": eta}
+    loss = clf.get_loss(logits, labels, X=batch, training=True)
     log_proba = torch.log_softmax(logits, dim=1)
-    q = state.posterior(log_proba.exp(), indices)
+    q = confusion_posterior(log_proba.exp(), torch.nn.functional.one_hot(labels, 3).float(),
+                            psi, eta)
     torch.testing.assert_close(loss, -(q * log_proba).sum(dim=1).mean())
+    torch.testing.assert_close(
+        loss, confusion_em_loss(logits, torch.nn.functional.one_hot(labels, 3).float(), psi, eta))
 
 
 def test_psi_comes_from_a_naive_network_like_cross_entropy(data):

@@ -33,13 +33,18 @@ class RecordTraining(Callback):
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.targets.append(y.clone())
         self.start_weights.append(
             [p.detach().clone() for p in net.module_.parameters()])
         self.epoch_proba.append([])
 
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        if len(net.history_) == 1:
+            # What the stage trains against: its soft targets, else the labels.
+            self.targets.append(
+                dataset_train.fields.get("targets", dataset_train.y_tensor).clone())
+
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        self.epoch_proba[-1].append(net._proba(dataset_train.X).clone())
+        self.epoch_proba[-1].append(net._proba(dataset_train.X_tensor).clone())
 
 
 def test_iteration_zero_is_cross_entropy_training(data):
@@ -94,9 +99,9 @@ def test_iterations_start_fresh_or_continue(data, reinitialize):
     recorder = RecordTraining()
 
     class EndWeights(Callback):
-        def initialize(self):
+        # Initialised at every stage: state that spans stages lives in __init__.
+        def __init__(self):
             self.weights = []
-            return self
 
         def on_train_end(self, net, **kwargs):
             self.weights.append([p.detach().clone() for p in net.module_.parameters()])
@@ -117,8 +122,8 @@ def test_dmi_loss_of_confident_correct_predictions():
     assert dmi_loss(logits, labels).item() == pytest.approx(expected, rel=1e-5)
 
 
-class StopAfterEpochs(Callback):
-    """Interrupts the fit like Ctrl-C after a number of epochs."""
+class CrashAfterEpochs(Callback):
+    """Breaks the fit (like a lost machine) after a number of epochs."""
 
     def __init__(self, n_epochs):
         self.n_epochs = n_epochs
@@ -130,7 +135,7 @@ class StopAfterEpochs(Callback):
     def on_epoch_end(self, net, **kwargs):
         self.seen += 1
         if self.seen == self.n_epochs:
-            raise KeyboardInterrupt
+            raise ConnectionError("lost the machine")
 
 
 class CountRuns(Callback):
@@ -150,9 +155,9 @@ def test_interrupted_fit_resumes_after_last_finished_iteration(data, tmp_path, r
     params = dict(n_iterations=3, reinitialize=reinitialize, **FAST)
     reference = SEALClassifier(**params).fit(X, y)
 
-    # Interrupted in the middle of iteration 2 (epochs 7-9).
-    stop = StopAfterEpochs(2 * FAST["max_epochs"] + 2)
-    with pytest.raises(KeyboardInterrupt):
+    # Broken in the middle of iteration 2 (epochs 7-9).
+    stop = CrashAfterEpochs(2 * FAST["max_epochs"] + 2)
+    with pytest.raises(ConnectionError):
         SEALClassifier(checkpoint_dir=tmp_path, callbacks=[stop], **params).fit(X, y)
     (checkpoint,) = tmp_path.glob("seal-*.pt")
     saved = torch.load(checkpoint, weights_only=True)

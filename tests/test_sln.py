@@ -28,14 +28,12 @@ class TargetSpy(SLNClassifier):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if training:
-            row_of = {row.tobytes(): i for i, row in enumerate(self.train_X_.numpy())}
-            index = [row_of[row.tobytes()] for row in X.numpy()]
-            self.seen_targets_.append((torch.as_tensor(index), y_true.detach().clone()))
+            self.seen_targets_.append((X["index"].clone(), X["targets"].detach().clone()))
         return super().get_loss(y_pred, y_true, X=X, training=training)
 
-    def _fit_noisy(self, X, y):
-        self.seen_targets_, self.train_X_ = [], X
-        super()._fit_noisy(X, y)
+    def _fit_noisy(self, data):
+        self.seen_targets_ = []
+        super()._fit_noisy(data)
 
 
 def _noise(spy, y, step):
@@ -116,14 +114,15 @@ def test_label_correction_mixes_given_labels_and_predictions():
     loss = -torch.log((proba * given).sum(dim=1))
     weight = (loss - loss.min()) / (loss.max() - loss.min())
     targets = given.clone()
-    net = SimpleNamespace(history_=[{}] * 3, _proba=lambda X: proba, _current_sigma=0.5)
-    dataset = SimpleNamespace(X=torch.zeros(4, 2), y=targets)
+    net = SimpleNamespace(history_=[{}] * 3, _proba=lambda X: proba)
+    noise = SimpleNamespace(sigma=0.5)
+    dataset = SimpleNamespace(X_tensor=torch.zeros(4, 2), fields={"targets": targets})
 
-    LabelCorrection(given, correction_epoch=2).on_epoch_begin(net, dataset_train=dataset)
+    LabelCorrection(given, 2, noise).on_epoch_begin(net, dataset_train=dataset)
 
     predicted = torch.nn.functional.one_hot(proba.argmax(dim=1), 3).float()
     torch.testing.assert_close(targets, weight[:, None] * given + (1 - weight[:, None]) * predicted)
-    assert net._current_sigma == 0.0
+    assert noise.sigma == 0.0
     torch.testing.assert_close(targets[2], given[2])
     torch.testing.assert_close(targets[0], predicted[0])
 
@@ -131,10 +130,11 @@ def test_label_correction_mixes_given_labels_and_predictions():
 def test_label_correction_waits_for_its_epoch():
     given = torch.eye(3)
     targets = given.clone()
-    net = SimpleNamespace(history_=[{}] * 2, _current_sigma=0.5)
-    dataset = SimpleNamespace(X=torch.zeros(3, 2), y=targets)
-    LabelCorrection(given, correction_epoch=2).on_epoch_begin(net, dataset_train=dataset)
-    assert net._current_sigma == 0.5
+    net = SimpleNamespace(history_=[{}] * 2)
+    noise = SimpleNamespace(sigma=0.5)
+    dataset = SimpleNamespace(X_tensor=torch.zeros(3, 2), fields={"targets": targets})
+    LabelCorrection(given, 2, noise).on_epoch_begin(net, dataset_train=dataset)
+    assert noise.sigma == 0.5
     torch.testing.assert_close(targets, given)
 
 

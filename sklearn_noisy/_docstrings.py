@@ -1,0 +1,81 @@
+"""The wording of the parameters every estimator shares, written once.
+
+Each estimator's docstring lists its own parameters and then
+``{shared_parameters}``, substituted by :func:`shared_parameters` through
+imbalanced-learn's ``Substitution`` (so literal braces in those docstrings
+are written ``{{`` and ``}}``).
+"""
+
+from imblearn.utils import Substitution
+
+_TEMPLATE = """module : None, torch.nn.Module class, factory or instance, default=None
+        The network. ``None`` picks :class:`~sklearn_noisy.networks.MLP` for
+        2-D X and :class:`~sklearn_noisy.networks.SmallCNN` for 3-D/4-D X. A
+        class or factory function (such as
+        :func:`~sklearn_noisy.networks.resnet18`) receives ``n_features``,
+        ``input_shape`` and ``n_classes`` when its signature accepts them,
+        plus any ``module__name=value`` parameters. An instance is
+        deep-copied at every fit. The network must return logits.
+    max_epochs : int, default={max_epochs}
+        {max_epochs_meaning}
+    batch_size : int, default=64
+        Mini-batch size.
+    lr : float, default=1e-3
+        Learning rate of the optimizer.
+    optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
+        Further arguments as ``optimizer__name=value`` (for example
+        ``optimizer__momentum=0.9``). Optimizers that need a closure
+        (LBFGS) are not supported.
+    train_split : None, float or callable, default=None
+        ``None`` trains on every sample. A float in (0, 1) holds out that
+        fraction of the samples, stratified by the given labels, as a
+        validation part; a callable such as ``skorch.dataset.ValidSplit``
+        does the split its own way. The split is made once per fit and
+        serves every training stage. The validation part keeps its given,
+        possibly noisy, labels: ``valid_loss`` and ``valid_acc`` in
+        ``history_`` measure agreement with those labels, which is what
+        model selection on noisy data can use (with ``EarlyStopping`` or
+        ``Checkpoint``). ``noise_scores_`` and ``corrected_labels_`` still
+        cover every sample passed to ``fit``.
+    device : str, default='cpu'
+        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+    callbacks : list of skorch callbacks or None, default=None
+        skorch callbacks (``LRScheduler``, ``EarlyStopping``,
+        ``EpochScoring``, ``Checkpoint``, ...). They are initialised at the
+        start of every training stage and see that stage's network (see
+        *Training stages* below). During training, skorch's scoring
+        callbacks see the labels encoded as ``0 .. n_classes - 1``, as
+        skorch's own classifier expects them.
+    verbose : int, default=0
+        Print a line per epoch when positive.
+    random_state : int, RandomState instance or None, default=None
+        Seeds everything random in a fit: weight initialisation, dropout,
+        batch order{random_extras}. An int gives identical predictions for
+        identical data on the same machine, whether fits run one after
+        another, in threads or in processes, and leaves the caller's global
+        numpy and torch random states untouched. ``None`` draws the fit's
+        seed once from numpy's global generator, as scikit-learn does.
+    **kwargs
+        Routed skorch parameters: ``module__*``, ``optimizer__*``,
+        ``callbacks__*``."""
+
+
+def shared_parameters(max_epochs=50, max_epochs_meaning="Passes over the training data.",
+                      random_extras=""):
+    """A ``Substitution`` filling ``{shared_parameters}`` in a docstring.
+
+    Parameters
+    ----------
+    max_epochs : int
+        The estimator's default.
+    max_epochs_meaning : str
+        What one epoch counts for this estimator (one line).
+    random_extras : str
+        The estimator's own random draws, as ``", x and y"``.
+    """
+    text = _TEMPLATE.format(
+        max_epochs=max_epochs,
+        max_epochs_meaning=max_epochs_meaning,
+        random_extras=random_extras,
+    )
+    return Substitution(shared_parameters=text)

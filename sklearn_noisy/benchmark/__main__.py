@@ -1,19 +1,52 @@
-"""Command line of the benchmark: ``python -m sklearn_noisy.benchmark``."""
+"""Command line of the benchmark: ``python -m sklearn_noisy.benchmark``.
+
+A cell is one method fit on one (noise rate, seed) split. Every argument is
+checked, and the data set loaded, before the first fit; a wrong one is an
+argparse error (exit status 2). Each finished split's cells are appended to
+``results.csv`` in the output folder at once, so an interrupted run keeps
+them, and ``--resume`` runs only the cells that file does not hold yet.
+Ctrl-C stops the run with exit status 130 and prints the command that
+resumes it.
+"""
 
 import argparse
 import csv
+import io
 import json
+import math
+import os
+import shlex
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
-from .datasets import DATASETS
+import numpy as np
+
+from .datasets import DATASETS, check_splittable, load_dataset
 from .methods import METHODS, available_methods
-from .runner import NOISE_TYPES, as_records, run_benchmark, summarise
+from .runner import (
+    NOISE_TYPES,
+    RECORD_FIELDS,
+    Interrupted,
+    as_records,
+    from_records,
+    raise_interrupted,
+    run_cells,
+    sigint_handled_by,
+    summarise,
+)
+
+PROG = "python -m sklearn_noisy.benchmark"
+RESULTS_FILE = "results.csv"
+#: exit status after Ctrl-C, as a shell reports a process ended by SIGINT
+INTERRUPTED = 128 + signal.SIGINT
 
 
-def parse_args(argv=None):
+def build_parser():
+    """The command line's argument parser (without the checks of :func:`check_args`)."""
     parser = argparse.ArgumentParser(
-        prog="python -m sklearn_noisy.benchmark",
+        prog=PROG,
         description="Compare noisy-label methods: corrupt the training labels, "
                     "fit each method, score it on clean test labels.",
     )
@@ -22,28 +55,223 @@ def parse_args(argv=None):
                              "or the path of an MNIST/CIFAR folder (torchvision's on-disk "
                              "format) or an .npz file")
     parser.add_argument("--noise", default="idn", choices=NOISE_TYPES)
-    parser.add_argument("--rates", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--rates", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4],
+                        help="noise rates in [0, 1)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4],
+                        help="seeds >= 0 of the split, the corruptor and the methods")
     parser.add_argument("--methods", nargs="+", default=available_methods(),
                         choices=list(METHODS),
                         help="default: all (cleanlab when it is installed)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--n-jobs", type=int, default=None,
-                        help="(rate, seed) cells run in parallel processes; default: one "
+                        help="(rate, seed) splits run in parallel processes; default: one "
                              "per CPU core on the CPU (each fit then uses one thread, "
                              "which is faster for these small networks), 1 on a GPU")
     parser.add_argument("--quick", action="store_true",
                         help="two rates (0.2, 0.4) and one seed")
     parser.add_argument("--output", type=Path, default=Path("benchmark-results"),
-                        help="folder for results.csv, summary.json and the figures")
+                        help="folder for results.csv, summary.json and the figures; "
+                             "results.csv grows cell by cell during the run")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run: skip the cells (dataset, "
+                             "noise, rate, seed, method) already in the output folder's "
+                             "results.csv; the table covers old and new cells")
+    return parser
+
+
+def parse_args(argv=None):
+    """The arguments, checked by :func:`check_args` (argparse errors exit with 2)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.quick:
-        args.rates, args.seeds = [0.2, 0.4], [0]
-    if args.n_jobs is None:
-        args.n_jobs = -1 if args.device == "cpu" else 1
+    check_args(parser, args)
     return args
 
 
+def check_args(parser, args):
+    """Check what can be checked without the data; fill in the defaults.
+
+    ``--quick`` replaces the rates and seeds, ``--n-jobs`` gets its default,
+    repeated rates, seeds and methods count once. Calls ``parser.error``
+    (exit status 2) on a noise rate outside [0, 1), a negative seed, a
+    method whose package is missing, ``--n-jobs 0``, a device torch does not
+    have, an ``--output`` that is a file, or an output folder that already
+    holds results when ``--resume`` is not given.
+    """
+    if args.quick:
+        args.rates, args.seeds = [0.2, 0.4], [0]
+    for rate in args.rates:
+        if not 0 <= rate < 1:  # NaN fails too
+            parser.error(f"argument --rates: {rate:g} is not a noise rate in [0, 1).")
+    for seed in args.seeds:
+        if not 0 <= seed < 2**32:
+            parser.error(f"argument --seeds: {seed} is not a seed; give integers from 0 "
+                         f"to {2**32 - 1}.")
+    args.rates = list(dict.fromkeys(args.rates))
+    args.seeds = list(dict.fromkeys(args.seeds))
+    args.methods = list(dict.fromkeys(args.methods))
+    missing = [name for name in args.methods if name not in available_methods()]
+    if missing:
+        parser.error(f"argument --methods: {', '.join(missing)} needs the cleanlab "
+                     "package (pip install 'sklearn_noisy[benchmark]').")
+    if args.n_jobs == 0:
+        parser.error("argument --n-jobs: 0 processes run nothing; give a number of "
+                     "processes, or -1 for one per CPU core.")
+    if args.n_jobs is None:
+        args.n_jobs = -1 if args.device == "cpu" else 1
+    _check_device(parser, args.device)
+    output = args.output
+    if output.exists() and not output.is_dir():
+        parser.error(f"argument --output: {output} is a file; give a folder.")
+    results = output / RESULTS_FILE
+    if not args.resume and results.exists() and results.stat().st_size > 0:
+        parser.error(f"argument --output: {output} already holds the results of a run "
+                     f"({results}). Add --resume to continue that run, or give another "
+                     "--output folder.")
+
+
+def _check_device(parser, device):
+    import torch
+
+    try:
+        device = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        parser.error(f"argument --device: {device!r} is not a torch device ({exc}).")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            parser.error("argument --device: CUDA is not available here; use --device cpu.")
+        if device.index is not None and device.index >= count:
+            parser.error(f"argument --device: {device} does not exist; this machine has "
+                         f"{count} CUDA device(s).")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        parser.error("argument --device: MPS is not available here; use --device cpu.")
+
+
+def load_checked_dataset(parser, name):
+    """``load_dataset(name)``; ``parser.error`` when it cannot be read or split."""
+    try:
+        X, y = load_dataset(name)
+    except ValueError as exc:
+        parser.error(f"argument --dataset: {exc}")
+    except Exception as exc:  # unreadable files fail in many ways (OSError, pickle, ...)
+        parser.error(f"argument --dataset: cannot read {name!r}: "
+                     f"{type(exc).__name__}: {exc}")
+    try:
+        check_splittable(y)
+    except ValueError as exc:
+        parser.error(f"argument --dataset: {name!r}: {exc}")
+    return X, y
+
+
+# ----------------------------------------------------------------------
+# results.csv: read back for --resume, appended to cell by cell
+# ----------------------------------------------------------------------
+def read_results(path):
+    """The results in ``path``, and how many of its lines are unusable.
+
+    A last line without its newline (a write cut short) and rows that do
+    not parse are unusable; the cells they held run again. Raises
+    ValueError when the file's header is not the benchmark's.
+    """
+    if not path.exists():
+        return [], 0
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        return [], 0
+    dropped = 0
+    if not text.endswith("\n"):
+        text, dropped = text[:text.rfind("\n") + 1], 1
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if tuple(reader.fieldnames or ()) != RECORD_FIELDS:
+        raise ValueError(f"{path} has the columns {', '.join(reader.fieldnames or ())}, "
+                         f"not the benchmark's ({', '.join(RECORD_FIELDS)}).")
+    results = []
+    for row in reader:
+        try:
+            results.extend(from_records([row]))
+        except (TypeError, ValueError):
+            dropped += 1
+    return results, dropped
+
+
+def _csv_text(results, header):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=RECORD_FIELDS, lineterminator="\n")
+    if header:
+        writer.writeheader()
+    writer.writerows(as_records(results))
+    return buffer.getvalue()
+
+
+def append_results(path, results):
+    """Append ``results`` to the CSV file ``path`` and sync it to disk.
+
+    The header goes first when the file is new or empty.
+    """
+    new = not path.exists() or path.stat().st_size == 0
+    with open(path, "a", encoding="utf-8", newline="") as handle:
+        handle.write(_csv_text(results, header=new))
+        handle.flush()
+        os.fsync(handle.fileno())
+    if new:
+        _fsync_folder(path.parent)
+
+
+def rewrite_results(path, results):
+    """Replace ``path`` by a CSV file of ``results`` (atomically)."""
+    partial = path.with_name(path.name + ".partial")
+    with _sigint_deferred():
+        with open(partial, "w", encoding="utf-8", newline="") as handle:
+            handle.write(_csv_text(results, header=True))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+        _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder):
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:  # folders cannot be opened on Windows
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+@contextmanager
+def _sigint_deferred(received=None):
+    """Hold a Ctrl-C back until the block ends, then raise :class:`Interrupted`.
+
+    ``received`` (a list), when given, records the Ctrl-C.
+    """
+    received = [] if received is None else received
+    n_before = len(received)
+    with sigint_handled_by(lambda signum, frame: received.append(signum)):
+        yield
+    if len(received) > n_before:
+        raise Interrupted
+
+
+def _sigint_recorded(received):
+    """Ctrl-C in the block appends to ``received`` and raises :class:`Interrupted`."""
+    def handler(signum, frame):
+        received.append(signum)
+        raise_interrupted(signum, frame)
+    return sigint_handled_by(handler)
+
+
+def cell_key(result):
+    """What identifies a cell in results.csv."""
+    return (result.dataset, result.noise, result.noise_rate, result.seed, result.method)
+
+
+# ----------------------------------------------------------------------
+# output
+# ----------------------------------------------------------------------
 def _progress_bar(total):
     try:
         from tqdm import tqdm
@@ -67,25 +295,133 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+def strict_json(value):
+    """``value`` with NaN and infinities as None and numpy scalars as Python ones."""
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def resume_command(argv):
+    """The command line that resumes a run started with ``argv``."""
+    argv = [*argv, *([] if "--resume" in argv else ["--resume"])]
+    return shlex.join([sys.executable, "-m", "sklearn_noisy.benchmark", *argv])
+
+
+def _prepare_output(parser, args):
+    """Create the output folder; returns the folders it created (deepest first)."""
+    created = [folder for folder in (args.output, *args.output.parents)
+               if not folder.exists()]
+    try:
+        args.output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"argument --output: cannot create the folder {args.output}: "
+                     f"{exc.strerror or exc}.")
+    if not os.access(args.output, os.W_OK | os.X_OK):
+        parser.error(f"argument --output: cannot write into {args.output}.")
+    return created
+
+
 def main(argv=None):
-    args = parse_args(argv)
-    bar, progress = _progress_bar(len(args.rates) * len(args.seeds))
-    results = run_benchmark(args.dataset, args.noise, args.rates, args.seeds,
-                            args.methods, args.device, args.n_jobs, progress,
-                            details=True)
-    if bar is not None:
-        bar.close()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_args(parser, args)
+    results_path = args.output / RESULTS_FILE
+    try:
+        old, dropped = read_results(results_path) if args.resume else ([], 0)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        parser.error(f"argument --resume: cannot continue from {results_path}: {exc} "
+                     "Give another --output folder.")
+    created = _prepare_output(parser, args)
+    try:
+        X, y = load_checked_dataset(parser, args.dataset)
+    except SystemExit:
+        for folder in created:  # leave no empty folders behind
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+    labels = [METHODS[name][0] for name in args.methods]
+    grid = {(args.dataset, args.noise, rate, seed, label): index for index, (rate, seed, label)
+            in enumerate((r, s, m) for r in args.rates for s in args.seeds for m in labels)}
+    done = {cell_key(result): result for result in old if cell_key(result) in grid}
+    cells = []
+    for rate in args.rates:
+        for seed in args.seeds:
+            todo = [name for name, label in zip(args.methods, labels)
+                    if (args.dataset, args.noise, rate, seed, label) not in done]
+            if todo:
+                cells.append((rate, seed, todo))
+    n_todo = len(grid) - len(done)
+    if args.resume:
+        print(f"resuming: {len(done)} of {len(grid)} cells already in {results_path}, "
+              f"{n_todo} to run")
+
+    keep_details = {(rate, args.seeds[0]) for rate in args.rates}
+    new = []
+    interrupted = []
+    try:
+        with _sigint_recorded(interrupted):
+            if dropped:
+                rewrite_results(results_path, old)
+                print(f"{results_path}: left out {dropped} incomplete line(s); those cells "
+                      "run again.", file=sys.stderr)
+            bar, progress = _progress_bar(n_todo) if n_todo else (None, None)
+            try:
+                for cell_results in run_cells(args.dataset, X, y, args.noise, cells,
+                                              args.device, args.n_jobs, keep_details):
+                    with _sigint_deferred(interrupted):  # Ctrl-C cannot cut a cell's rows
+                        append_results(results_path, cell_results)
+                        new.extend(cell_results)
+                        if progress is not None:
+                            progress(len(cell_results))
+            finally:
+                if bar is not None:
+                    bar.close()
+            results = sorted([*done.values(), *new], key=lambda r: grid[cell_key(r)])
+            _report(args, results, n_without_details=sum(
+                (args.dataset, args.noise, rate, seed, label) in done
+                for rate, seed in keep_details for label in labels))
+    except Exception as exc:
+        # Ctrl-C on a terminal reaches the worker processes too; what reaches
+        # this process first may be a worker's failure rather than the signal.
+        if not interrupted:
+            raise
+        _interrupted(argv, results_path, len(done) + len(new), len(grid), exc)
+    except (Interrupted, KeyboardInterrupt):
+        _interrupted(argv, results_path, len(done) + len(new), len(grid))
+
+
+def _interrupted(argv, results_path, n_done, n_cells, error=None):
+    if error is not None:
+        print(f"({type(error).__name__} after Ctrl-C: {error})", file=sys.stderr)
+    print(f"interrupted: {n_done} of {n_cells} cells are in {results_path}. "
+          f"To run the others:\n  {resume_command(argv)}", file=sys.stderr)
+    sys.exit(INTERRUPTED)
+
+
+def _report(args, results, n_without_details=0):
+    """Print the table; write summary.json and the figures."""
     rows = summarise(results)
     print(f"dataset={args.dataset} noise={args.noise} seeds={args.seeds}")
     print(format_table(rows))
-    args.output.mkdir(parents=True, exist_ok=True)
-    records = as_records(results)
-    with open(args.output / "results.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(records[0]))
-        writer.writeheader()
-        writer.writerows(records)
-    (args.output / "summary.json").write_text(json.dumps(rows, indent=2))
+    (args.output / "summary.json").write_text(
+        json.dumps(strict_json(rows), indent=2, allow_nan=False) + "\n")
     _write_figures(results, rows, args.output)
+    if n_without_details:
+        print(f"note: the ROC, SEAL and transition figures draw the seed {args.seeds[0]} "
+              f"cells of this run only; {n_without_details} of them ran before "
+              "--resume and are left out.", file=sys.stderr)
     print(f"results written to {args.output}/")
 
 

@@ -43,6 +43,8 @@ def load_dataset(name, n_samples=2000):
         return X.astype(np.float32), y
     if Path(name).exists():
         return load_image_files(name)
+    if "/" in name or "\\" in name or name.endswith(".npz"):
+        raise ValueError(f"{name!r}: no such file or folder.")
     raise ValueError(
         f"unknown dataset {name!r}: choose from {', '.join(DATASETS)}, or give the path "
         "of an MNIST/CIFAR folder or an .npz file.")
@@ -55,3 +57,25 @@ def _synthetic_size(name):
             f"{name!r}: write the size of the synthetic data set as synthetic:N with an "
             "integer N >= 20, e.g. synthetic:50000.")
     return int(size)
+
+
+def check_splittable(y, test_size=0.3):
+    """Raise ValueError unless the benchmark's stratified split works on ``y``.
+
+    The benchmark splits every seed's data 70/30, stratified by class: that
+    needs two classes or more, two samples of every class, and room for
+    every class in both parts.
+    """
+    classes, counts = np.unique(np.asarray(y), return_counts=True)
+    n_samples, n_classes = len(y), len(classes)
+    n_test = int(np.ceil(test_size * n_samples))
+    if n_classes < 2:
+        raise ValueError("it has fewer than two classes; the benchmark needs two or more.")
+    if counts.min() < 2:
+        raise ValueError(
+            f"class {classes[counts.argmin()]} has a single sample; the stratified "
+            "train/test split needs two of every class.")
+    if min(n_test, n_samples - n_test) < n_classes:
+        raise ValueError(
+            f"{n_samples} samples are too few for {n_classes} classes in both parts of "
+            f"the {1 - test_size:.0%}/{test_size:.0%} train/test split.")

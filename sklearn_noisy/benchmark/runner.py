@@ -1,7 +1,10 @@
 """Corrupt, fit and score: one benchmark cell per (method, noise rate, seed)."""
 
+import signal
+import threading
 import time
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -14,6 +17,38 @@ from .details import MethodDetails, attach_recorders, collect_details, detection
 from .methods import METHODS, make_method
 
 NOISE_TYPES = ("idn", "idn-projection", "symmetric", "pair")
+
+
+class Interrupted(BaseException):
+    """Ctrl-C (SIGINT) while benchmark cells run.
+
+    Not a KeyboardInterrupt: skorch reads that as "stop this training early"
+    and carries on, so the cell would be scored on a half-trained network.
+    """
+
+
+@contextmanager
+def sigint_handled_by(handler):
+    """``handler(signum, frame)`` takes Ctrl-C (SIGINT) inside the block.
+
+    Only in the main thread, which alone receives signals, and only where
+    SIGINT is not ignored (a background job of a script ignores it).
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN):
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT,
+                      signal.default_int_handler if previous is None else previous)
+
+
+def raise_interrupted(signum, frame):
+    """A SIGINT handler that raises :class:`Interrupted`."""
+    raise Interrupted
 
 
 @dataclass
@@ -139,20 +174,74 @@ def run_benchmark(dataset="digits", noise="idn", rates=(0.1, 0.2, 0.3, 0.4),
     Returns
     -------
     results : list of CellResult
-        One per (method, rate, seed).
+        One per (method, rate, seed), by rate, then seed, then method.
+
+    Raises
+    ------
+    Interrupted
+        On Ctrl-C (a BaseException, as KeyboardInterrupt is).
     """
     X, y = load_dataset(dataset)
-    seeds = list(seeds)
-    cells = [(rate, seed) for rate in rates for seed in seeds]
-    jobs = (delayed(run_cell)(dataset, X, y, noise, rate, seed, methods, device,
-                              details and seed == seeds[0])
-            for rate, seed in cells)
+    rates, seeds = list(rates), list(seeds)
+    cells = [(rate, seed, list(methods)) for rate in rates for seed in seeds]
+    keep_details = {(rate, seeds[0]) for rate in rates} if details and seeds else ()
     results = []
-    for cell_results in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+    for cell_results in run_cells(dataset, X, y, noise, cells, device, n_jobs,
+                                  keep_details):
         results.extend(cell_results)
         if progress is not None:
             progress(1)
-    return results
+    return in_cell_order(results, rates, seeds)
+
+
+def run_cells(dataset, X, y, noise, cells, device="cpu", n_jobs=1, details=()):
+    """Run ``cells``; yield each one's results as soon as it finishes.
+
+    Parameters
+    ----------
+    dataset : str
+        The data set's name, copied into the results.
+    X, y : ndarray
+        The data set, as :func:`~sklearn_noisy.benchmark.datasets.load_dataset`
+        returns it.
+    noise : str
+        A name of :data:`NOISE_TYPES`.
+    cells : iterable of (rate, seed, methods)
+        One corrupted split each, on which every method of ``methods`` is fit.
+    device : str, default="cpu"
+    n_jobs : int, default=1
+        Cells run in that many parallel processes (joblib).
+    details : collection of (rate, seed), default=()
+        The cells whose results keep what the figures need.
+
+    Yields
+    ------
+    cell_results : list of CellResult
+        One cell's results, in the order the cells finish (not the order
+        given when ``n_jobs`` > 1).
+
+    Raises
+    ------
+    Interrupted
+        On Ctrl-C during a cell, in this process or a worker; no half-trained
+        cell is yielded.
+    """
+    jobs = (delayed(_run_cell_interruptibly)(dataset, X, y, noise, rate, seed, methods,
+                                             device, (rate, seed) in details)
+            for rate, seed, methods in cells)
+    yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
+
+
+def _run_cell_interruptibly(*args):
+    with sigint_handled_by(raise_interrupted):
+        return run_cell(*args)
+
+
+def in_cell_order(results, rates, seeds):
+    """``results`` sorted by rate, then seed, in the order given (stable)."""
+    rank = {(rate, seed): index
+            for index, (rate, seed) in enumerate((r, s) for r in rates for s in seeds)}
+    return sorted(results, key=lambda r: rank.get((r.noise_rate, r.seed), len(rank)))
 
 
 def summarise(results):
@@ -176,7 +265,30 @@ def summarise(results):
     return rows
 
 
+#: the columns of :func:`as_records`, in order
+RECORD_FIELDS = tuple(f.name for f in fields(CellResult) if f.name != "details")
+
+
 def as_records(results):
     """Plain dicts, for CSV or JSON (without the figures' details)."""
     return [{key: value for key, value in asdict(result).items() if key != "details"}
             for result in results]
+
+
+def from_records(records):
+    """The :class:`CellResult` of each record (as read back from a CSV file).
+
+    Raises ValueError when a record lacks a field or holds a value of the
+    wrong type.
+    """
+    types = {f.name: f.type for f in fields(CellResult)}
+    results = []
+    for record in records:
+        values = {}
+        for name in RECORD_FIELDS:
+            value = record.get(name)
+            if value is None:
+                raise ValueError(f"missing {name!r} in {record}.")
+            values[name] = types[name](value) if types[name] in (int, float) else value
+        results.append(CellResult(**values))
+    return results

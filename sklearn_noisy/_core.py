@@ -47,6 +47,7 @@ from ._data import SequentialBatches, ShuffledBatches, TrainingData, base_and_in
 from ._docstrings import shared_parameters
 from ._history import BatchHistory
 from ._random import FitRandomness, derived_seed, draw_seed
+from ._validation import refuse_missing_labels
 from .exceptions import TrainingDivergedError
 from .networks import build_network
 
@@ -106,6 +107,34 @@ def eval_softmax(network, X, augment=None, dtype=torch.float32,
             ])
     finally:
         network.train(was_training)
+
+
+#: Up to this many rows, CPU predictions run the network in float64.
+EXACT_PREDICTION_ROWS = 64
+
+
+def _predict_softmax(network, X):
+    """Eval-mode softmax for ``predict``/``predict_proba``, as float64.
+
+    float32 matrix products round differently for different numbers of rows,
+    so a sample's probabilities would depend (in the 7th digit) on which other
+    samples are predicted with it. For small inputs on the CPU the network
+    runs in float64, where that rounding is negligible, at little cost.
+    """
+    if X.device.type != "cpu" or len(X) > EXACT_PREDICTION_ROWS:
+        return eval_softmax(network, X, dtype=torch.float64)
+    state = {
+        name: value.double() if value.is_floating_point() else value
+        for name, value in [*network.named_parameters(), *network.named_buffers()]
+    }
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.no_grad():
+            logits = torch.func.functional_call(network, state, (X.double(),))
+    finally:
+        network.train(was_training)
+    return torch.softmax(logits, dim=1)
 
 
 @dataclass
@@ -323,6 +352,9 @@ class NoisyLabelClassifier(NeuralNetClassifier):
     @staticmethod
     def _to_host(data):
         if isinstance(data, torch.Tensor):
+            if data.dtype in (torch.bfloat16, torch.float16):
+                # numpy has no bfloat16; the default networks train in float32.
+                data = data.float()
             return data.detach().cpu().numpy()
         return data
 
@@ -348,10 +380,12 @@ class NoisyLabelClassifier(NeuralNetClassifier):
             The labels as given.
         """
         self._refuse_sparse(X)
+        y = self._to_host(y)
+        refuse_missing_labels(y, "y")
         X, y = validate_data(
             self,
             self._to_host(X),
-            self._to_host(y),
+            y,
             dtype=[np.float32, np.float64],
             allow_nd=True,
         )
@@ -698,7 +732,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
             logits = self._training_time_logits(X)
             return torch.softmax(logits.double(), dim=1).cpu().numpy()
         X = self._prepare_inference_data(X)
-        return eval_softmax(self.module_, X, dtype=torch.float64).cpu().numpy()
+        return _predict_softmax(self.module_, X).cpu().numpy()
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -716,7 +750,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
             # Encoded, like the labels skorch's callbacks compare with.
             return self._training_time_logits(X).argmax(dim=1).cpu().numpy()
         X = self._prepare_inference_data(X)
-        proba = eval_softmax(self.module_, X)
+        proba = _predict_softmax(self.module_, X)
         return self.classes_[proba.argmax(dim=1).cpu().numpy()]
 
     # ------------------------------------------------------------------

@@ -109,7 +109,12 @@ class ShuffledBatches:
         )
         if self.indices is not None:
             order = self.indices[order]
-        for batch_indices in order.split(self.batch_size):
+        batches = list(order.split(self.batch_size))
+        if len(batches) > 1 and len(batches[-1]) == 1:
+            # A batch of one sample breaks BatchNorm in training mode; the
+            # sample joins the batch before it instead.
+            batches[-2:] = [torch.cat(batches[-2:])]
+        for batch_indices in batches:
             yield self.data.batch(batch_indices)
 
 

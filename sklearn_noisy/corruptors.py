@@ -26,7 +26,7 @@ from ._core import NoisyLabelClassifier
 from ._random import draw_seed
 from ._recording import EpochSoftmaxAverage
 from .cross_entropy import CrossEntropyClassifier
-from .hypothesis import refuse_missing_labels
+from ._validation import refuse_missing_labels
 
 #: CIFAR-10 class-conditional flips of the SLN and GCE papers
 #: (airplane 0, automobile 1, bird 2, cat 3, deer 4, dog 5, frog 6, horse 7,

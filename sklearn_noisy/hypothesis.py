@@ -12,12 +12,13 @@ validation samples.
 
 import math
 import numbers
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import nnls
 from sklearn.utils import check_consistent_length, column_or_1d
+
+from ._validation import abbreviate, refuse_missing_labels
 
 
 @dataclass(frozen=True)
@@ -140,49 +141,6 @@ def ccn_hypothesis_test(y_noisy, y_pred, transition_matrix, class_prior=None):
     )
 
 
-def refuse_missing_labels(labels, name):
-    """Raise a ValueError naming the positions of None or NaN labels.
-
-    Parameters
-    ----------
-    labels : array-like
-        Labels as given (any container numpy can read).
-    name : str
-        How the error message calls them, e.g. ``"y"``.
-    """
-    values = np.asarray(labels)
-    if values.ndim == 0:
-        # not an array of labels (y=None included): left to the validation
-        return
-    if values.dtype.kind not in "fO":
-        return
-    pandas = sys.modules.get("pandas")
-    if pandas is not None:
-        # also pandas.NA, whose comparisons cannot be told true or false
-        missing = pandas.isna(values)
-    elif values.dtype.kind == "f":
-        missing = np.isnan(values)
-    else:
-        # NaN is the one label unequal to itself
-        missing = np.equal(values, None) | (values != values)
-    rows = np.flatnonzero(missing.any(axis=tuple(range(1, missing.ndim))))
-    if len(rows):
-        raise ValueError(
-            f"{name} contains {len(rows)} missing label(s) (None or NaN) at "
-            f"position(s) {_abbreviate(rows)}; every sample needs a label. Drop "
-            "those samples or fill in their labels first."
-        )
-
-
-def _abbreviate(values, limit=6):
-    """``values`` as a short list: the first ones, ``...``, the last one."""
-    values = np.asarray(values, dtype=object).tolist()
-    if len(values) <= limit:
-        return repr(values)
-    shown = ", ".join(repr(value) for value in values[: limit - 1])
-    return f"[{shown}, ..., {values[-1]!r}] ({len(values)} in all)"
-
-
 def _label_kind(labels, name):
     """``"number"`` or ``"string"``: what the labels are, refusing a mixture."""
     if labels.dtype.kind in "biuf":
@@ -213,8 +171,8 @@ def _check_label_sets(y_noisy, y_pred):
     noisy_kind, pred_kind = _label_kind(y_noisy, "y_noisy"), _label_kind(y_pred, "y_pred")
     if noisy_kind != pred_kind:
         raise ValueError(
-            f"y_noisy holds {noisy_kind} labels {_abbreviate(np.unique(y_noisy))} but "
-            f"y_pred holds {pred_kind} labels {_abbreviate(np.unique(y_pred))}; a "
+            f"y_noisy holds {noisy_kind} labels {abbreviate(np.unique(y_noisy))} but "
+            f"y_pred holds {pred_kind} labels {abbreviate(np.unique(y_pred))}; a "
             f"{pred_kind} never equals a {noisy_kind}, so every prediction would count "
             "as an error. Give both in the same type."
         )
@@ -222,7 +180,7 @@ def _check_label_sets(y_noisy, y_pred):
     if not np.isin(pred_classes, noisy_classes).any():
         raise ValueError(
             f"y_noisy and y_pred share no label: y_noisy has "
-            f"{_abbreviate(noisy_classes)}, y_pred has {_abbreviate(pred_classes)}, "
+            f"{abbreviate(noisy_classes)}, y_pred has {abbreviate(pred_classes)}, "
             "so every prediction would count as an error. y_pred must use the "
             "labels of y_noisy (for instance, predictions of a classifier "
             "trained on such labels, decoded with its classes_)."

@@ -270,3 +270,36 @@ def test_fit_on_cuda_matches_the_api(data):
     clf.fit(torch.as_tensor(X, device="cuda"), y)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_half_precision_tensors_are_accepted(data):
+    X, y = data
+    for dtype in (torch.bfloat16, torch.float16):
+        clf = CrossEntropyClassifier(**FAST).fit(torch.as_tensor(X).to(dtype), y)
+        assert clf.predict(torch.as_tensor(X).to(dtype)).shape == y.shape
+
+
+def test_missing_labels_are_named(data):
+    X, y = data
+    labels = np.array(["a", "b", "c"], dtype=object)[y]
+    labels[[4, 9]] = None
+    with pytest.raises(ValueError, match=r"2 missing label\(s\).*\[4, 9\]"):
+        CrossEntropyClassifier(**FAST).fit(X, labels)
+
+
+class BatchNormMLP(nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Linear(n_features, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, n_classes))
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+def test_a_trailing_batch_of_one_sample_joins_the_batch_before(data):
+    X, y = data
+    n = 2 * 32 + 1
+    clf = CrossEntropyClassifier(BatchNormMLP, batch_size=32, **FAST).fit(X[:n], y[:n])
+    sizes = clf.history_[-1, "batches", :, "train_batch_size"]
+    assert sizes == [32, 33] and sum(sizes) == n

@@ -1,0 +1,48 @@
+"""Input checks shared by the estimators, the corruptors and the CCN test."""
+
+import sys
+
+import numpy as np
+
+
+def refuse_missing_labels(labels, name):
+    """Raise a ValueError naming the positions of None or NaN labels.
+
+    Parameters
+    ----------
+    labels : array-like
+        Labels as given (any container numpy can read).
+    name : str
+        How the error message calls them, e.g. ``"y"``.
+    """
+    values = np.asarray(labels)
+    if values.ndim == 0:
+        # not an array of labels (y=None included): left to the validation
+        return
+    if values.dtype.kind not in "fO":
+        return
+    pandas = sys.modules.get("pandas")
+    if pandas is not None:
+        # also pandas.NA, whose comparisons cannot be told true or false
+        missing = pandas.isna(values)
+    elif values.dtype.kind == "f":
+        missing = np.isnan(values)
+    else:
+        # NaN is the one label unequal to itself
+        missing = np.equal(values, None) | (values != values)
+    rows = np.flatnonzero(missing.any(axis=tuple(range(1, missing.ndim))))
+    if len(rows):
+        raise ValueError(
+            f"{name} contains {len(rows)} missing label(s) (None or NaN) at "
+            f"position(s) {abbreviate(rows)}; every sample needs a label. Drop "
+            "those samples or fill in their labels first."
+        )
+
+
+def abbreviate(values, limit=6):
+    """``values`` as a short list: the first ones, ``...``, the last one."""
+    values = np.asarray(values, dtype=object).tolist()
+    if len(values) <= limit:
+        return repr(values)
+    shown = ", ".join(repr(value) for value in values[: limit - 1])
+    return f"[{shown}, ..., {values[-1]!r}] ({len(values)} in all)"

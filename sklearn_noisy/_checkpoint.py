@@ -1,30 +1,196 @@
-"""Checkpoints that let a long multi-stage fit resume where it stopped."""
+"""Checkpoints that let a long multi-stage fit resume where it stopped.
 
+A checkpoint file is named by :func:`fit_fingerprint`, a hash of the
+training data and of :func:`describe` of every parameter that changes what
+the fit computes. A description is the same in every process, so that a fit
+started again after a crash finds the file its predecessor wrote.
+"""
+
+import functools
+import hashlib
+import numbers
 import os
+import re
 import tempfile
+import types
+from collections.abc import Mapping
 from pathlib import Path
 
 import joblib
+import numpy as np
 import torch
+
+# CPython's default reprs ("<Foo object at 0x7f...>", "<function f at 0x...>")
+# hold a memory address, which differs from one process to the next.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def describe(value):
+    """A description of ``value`` that is the same in every process.
+
+    Classes and functions are described by their qualified name (a closure
+    also by the values it captured), ``functools.partial`` objects and bound
+    methods by what they bind, a ``torch.nn.Module`` instance by its
+    architecture (its ``repr``) and the bytes of its ``state_dict``, tensors
+    by the bytes they hold, lists, tuples, sets and dicts item by item,
+    objects with ``get_params`` (skorch callbacks, scikit-learn estimators)
+    by their type and parameters, and any other object by its type and
+    ``repr``, or by its attributes when its ``repr`` holds a memory address.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    description : object
+        Nested lists of strings, numbers and arrays, for ``joblib.hash``.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` or a part of it cannot be described: a lambda, or an
+        object whose ``repr`` holds a memory address and that has no
+        attributes to describe it by.
+    """
+    return _describe(value, frozenset())
+
+
+def _describe(value, enclosing):
+    if value is None or isinstance(value, (numbers.Number, str, bytes, np.ndarray)):
+        return value
+    if isinstance(value, torch.Tensor):
+        return _tensor_digest(value)
+    if isinstance(value, type):
+        return _qualified_name(value)
+    if id(value) in enclosing:
+        # A value that contains itself, such as a recursive closure.
+        return "<enclosing value>"
+    enclosing = enclosing | {id(value)}
+
+    def part(item):
+        return _describe(item, enclosing)
+
+    if isinstance(value, types.FunctionType):
+        if value.__name__ == "<lambda>":
+            raise ValueError(
+                "a lambda cannot be described: all lambdas share one name, so two "
+                "different ones would share checkpoints. Define the function with "
+                "def, or use functools.partial")
+        if value.__closure__ is None:
+            return _qualified_name(value)
+        captured = [cell.cell_contents for cell in value.__closure__]
+        return [_qualified_name(value), *map(part, captured)]
+    if isinstance(value, types.BuiltinFunctionType):
+        return _qualified_name(value)
+    if isinstance(value, types.MethodType):
+        return [part(value.__self__), value.__func__.__qualname__]
+    if isinstance(value, functools.partial):
+        return ["functools.partial", part(value.func), part(value.args),
+                part(value.keywords)]
+    if isinstance(value, torch.nn.Module):
+        return [_qualified_name(type(value)), _repr_without_address(repr(value)),
+                part(value.state_dict())]
+    if isinstance(value, Mapping):
+        return sorted(([repr(key), part(item)] for key, item in value.items()),
+                      key=lambda pair: pair[0])
+    if isinstance(value, (list, tuple)):
+        return [part(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(map(part, value), key=repr)
+    if hasattr(value, "get_params"):
+        return [_qualified_name(type(value)), part(value.get_params(deep=False))]
+    text = repr(value)
+    if _ADDRESS.search(text) and isinstance(getattr(value, "__dict__", None), dict):
+        return [_qualified_name(type(value)), part(vars(value))]
+    return [_qualified_name(type(value)), _repr_without_address(text)]
+
+
+def _qualified_name(obj):
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def _repr_without_address(text):
+    if _ADDRESS.search(text):
+        raise ValueError(
+            f"{text} cannot be described: its repr holds a memory address, which "
+            "differs from process to process, and it has no get_params method or "
+            "attributes to describe it by instead. Give its class a __repr__ that "
+            "shows its settings")
+    return text
+
+
+def _tensor_digest(tensor):
+    tensor = tensor.detach().cpu().contiguous()
+    data = tensor.reshape(-1).view(torch.uint8).numpy()
+    return ["tensor", str(tensor.dtype), list(tensor.shape),
+            hashlib.sha256(data).hexdigest()]
 
 
 def fit_fingerprint(X, y, params):
     """Hash of the training data and the parameters a checkpoint depends on.
 
-    ``X`` and ``y`` may be tensors on any device; ``params`` is a dict whose
-    values are reduced to their ``repr``.
+    Parameters
+    ----------
+    X, y : ndarray or torch.Tensor on any device
+    params : dict
+        Parameter name to value; values are reduced by :func:`describe`.
+
+    Returns
+    -------
+    fingerprint : str
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter whose value cannot be described.
     """
     X = X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else X
     y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y
-    described = {name: repr(value) for name, value in sorted(params.items())}
+    described = {}
+    for name, value in params.items():
+        try:
+            described[name] = describe(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"checkpoint_dir cannot be used with this value of {name!r}, "
+                f"which cannot be fingerprinted: {exc}; or set "
+                "checkpoint_dir=None.") from None
     return joblib.hash((X, y, described))
 
 
-def save_checkpoint(path, state):
-    """Write ``state`` with ``torch.save``, atomically.
+def check_directory(directory):
+    """Create ``directory`` if needed and make sure files can be written there.
 
-    The file is written next to ``path`` and renamed over it, so a fit
-    interrupted while saving leaves the previous checkpoint intact.
+    Returns
+    -------
+    directory : Path
+
+    Raises
+    ------
+    ValueError
+        Naming the directory, if it cannot be created or written.
+    """
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=directory, prefix=".write-test-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(
+            f"checkpoint_dir {str(directory)!r} cannot be used: {exc}. Choose a "
+            "directory that this process can create and write files in, or set "
+            "checkpoint_dir=None.") from exc
+    return directory
+
+
+def save_checkpoint(path, state):
+    """Write ``state`` with ``torch.save``, atomically and durably.
+
+    The file is written next to ``path``, flushed to disk and renamed over
+    it, so a fit interrupted while saving, or a machine that loses power,
+    leaves the previous checkpoint or the new one, never a part of one.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,19 +198,82 @@ def save_checkpoint(path, state):
     try:
         with os.fdopen(handle, "wb") as file:
             torch.save(state, file)
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    _fsync_directory(path.parent)
 
 
-def load_checkpoint(path, device):
-    """Load a checkpoint written by :func:`save_checkpoint`, or None.
+def _fsync_directory(directory):
+    # Makes the rename itself survive a power loss. Windows cannot open a
+    # directory, and some file systems refuse to sync one; the file itself
+    # is complete either way.
+    if os.name != "posix":
+        return
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
-    Only tensors and plain Python containers are accepted
-    (``weights_only=True``): a checkpoint cannot run code when loaded.
+
+def unusable_checkpoint(path, reason):
+    """The error for a checkpoint file that a fit cannot resume from."""
+    return ValueError(
+        f"The checkpoint file {str(path)!r} cannot be resumed from: {reason}. "
+        "Delete the file to start this fit afresh.")
+
+
+def load_checkpoint(path, keys):
+    """Load a checkpoint written by :func:`save_checkpoint` to the CPU, or None.
+
+    Only tensors and plain Python values are loaded
+    (``torch.load(weights_only=True)``): a checkpoint cannot run code.
+
+    Parameters
+    ----------
+    path : str or Path
+    keys : iterable of str
+        The entries a checkpoint of this estimator has.
+
+    Returns
+    -------
+    state : dict or None
+        None when there is no file at ``path``.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, when it cannot be read or is not a dict with
+        ``keys``.
     """
     path = Path(path)
     if not path.exists():
         return None
-    return torch.load(path, map_location=device, weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except OSError:
+        raise
+    except Exception as exc:
+        raise unusable_checkpoint(
+            path, f"it cannot be read ({type(exc).__name__}): it is damaged (for "
+            "example truncated), was not written by this package, or holds "
+            "objects other than tensors and plain Python values, which are never "
+            "loaded because loading them could run code") from exc
+    if not isinstance(state, dict):
+        raise unusable_checkpoint(
+            path, f"it holds a {type(state).__name__}, not a checkpoint")
+    missing = [key for key in keys if key not in state]
+    if missing:
+        raise unusable_checkpoint(
+            path, f"it has no {', '.join(map(repr, missing))} entry; it was not "
+            "written by this estimator")
+    return state

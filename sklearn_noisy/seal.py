@@ -11,12 +11,18 @@ their true class, and every iteration sharpens that signal.
 import numbers
 import os
 import time
-from pathlib import Path
+import warnings
 
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._checkpoint import fit_fingerprint, load_checkpoint, save_checkpoint
+from ._checkpoint import (
+    check_directory,
+    fit_fingerprint,
+    load_checkpoint,
+    save_checkpoint,
+    unusable_checkpoint,
+)
 from ._core import NoisyLabelClassifier
 from ._docstrings import shared_parameters
 from ._random import FitRandomness
@@ -25,8 +31,10 @@ from .losses import DMILoss
 
 # Parameters that do not change what a fit computes; a checkpoint written
 # under other values of these still applies. n_iterations is among them so
-# that a finished fit can be extended by more iterations.
-_NOT_IN_FINGERPRINT = ("checkpoint_dir", "n_iterations", "verbose", "callbacks", "device")
+# that a finished fit can be extended by more iterations, device so that a
+# fit can resume on another machine. Every other parameter, including ones
+# added later, is fingerprinted.
+_NOT_IN_FINGERPRINT = ("checkpoint_dir", "n_iterations", "verbose", "device")
 
 
 @shared_parameters(
@@ -55,13 +63,25 @@ class SEALClassifier(NoisyLabelClassifier):
         Either way every iteration gets a fresh optimizer and restarts any
         learning-rate schedule, as the paper restarts training.
     checkpoint_dir : str, path or None, default=None
-        When given, the state after every finished iteration is saved there
-        (one file per distinct data set and parameter setting), and a fit
-        that finds a checkpoint of the same data and parameters resumes
-        after the last finished iteration. Checkpoints are loaded with
-        ``torch.load(weights_only=True)``. Raising ``n_iterations`` resumes
-        a finished fit with more iterations. Resuming gives the same result
-        as an uninterrupted fit when ``random_state`` is an int.
+        When given, the state after every finished iteration is saved there,
+        in one file per data set and parameter setting, and a later fit of
+        the same data and parameters resumes after the last finished
+        iteration, with the result of an uninterrupted fit. Every parameter
+        counts except ``checkpoint_dir``, ``n_iterations``, ``verbose`` and
+        ``device`` (so raising ``n_iterations`` extends a finished fit): a
+        class or function by its qualified name, a ``module`` instance by
+        its architecture and weights, ``callbacks`` by their types and
+        parameters. A parameter that cannot be identified so (a lambda; an
+        object with neither ``get_params`` nor attributes, whose repr holds a
+        memory address) raises a ``ValueError``.
+        Needs an int ``random_state``: every fit with ``None`` or a
+        ``RandomState`` instance is a new random draw, so it neither resumes
+        nor saves, and warns that ``checkpoint_dir`` is ignored. The
+        directory is created and checked for writing before training. A
+        checkpoint file that is damaged, or was not written by this
+        estimator, raises a ``ValueError`` naming it; delete the file to
+        start afresh. Files are loaded with ``torch.load(weights_only=True)``,
+        so they cannot run code.
     {shared_parameters}
 
     Attributes
@@ -179,7 +199,12 @@ class SEALClassifier(NoisyLabelClassifier):
             # The saved network is the one to continue from (when not
             # reinitialising) or the final one (when nothing is left).
             self.initialize()
-            self.module_.load_state_dict(state["module"])
+            try:
+                self.module_.load_state_dict(state["module"])
+            except RuntimeError as exc:
+                raise unusable_checkpoint(
+                    checkpoint_path, "its weights do not fit the network built "
+                    "for this fit (was the module's code changed?)") from exc
         for iteration in range(len(history), self.n_iterations + 1):
             start, first_stage = time.perf_counter(), len(data.stages)
             recorder = EpochSoftmaxAverage()
@@ -227,17 +252,29 @@ class SEALClassifier(NoisyLabelClassifier):
     def _checkpoint_path(self, X, y):
         if self.checkpoint_dir is None:
             return None
+        if not isinstance(self.random_state, numbers.Integral):
+            # An unseeded fit is a new draw each time: resuming one would hand
+            # back an earlier fit's model.
+            warnings.warn(
+                "checkpoint_dir is ignored because random_state is not an int: "
+                "every fit with random_state=None or a RandomState instance is a "
+                "new random draw, so it neither resumes from a checkpoint nor "
+                "writes one. Pass an int random_state to use checkpoints.",
+                UserWarning, stacklevel=2)
+            return None
         params = {
             name: value for name, value in self.get_params(deep=False).items()
             if name not in _NOT_IN_FINGERPRINT
         }
-        if not isinstance(self.random_state, numbers.Integral):
-            params["random_state"] = "unseeded"
         fingerprint = fit_fingerprint(X, y, params)
-        return Path(self.checkpoint_dir) / f"seal-{fingerprint}.pt"
+        return check_directory(self.checkpoint_dir) / f"seal-{fingerprint}.pt"
 
     def _load_state(self, checkpoint_path):
         if checkpoint_path is None:
             return None
-        return load_checkpoint(checkpoint_path, self.device)
+        state = load_checkpoint(
+            checkpoint_path, ("seed", "soft_labels", "history", "module"))
+        if state is not None:
+            state["soft_labels"] = state["soft_labels"].to(self.device)
+        return state
 

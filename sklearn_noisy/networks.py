@@ -2,13 +2,17 @@
 
 2-D data ``(n_samples, n_features)`` gets :class:`MLP`; images
 ``(n_samples, H, W)`` or ``(n_samples, C, H, W)`` get :class:`SmallCNN`.
-Both return logits; the estimators apply the softmax.
+Both return logits; the estimators apply the softmax. The papers' own
+networks (:func:`wide_resnet`, :func:`preact_resnet18`, :func:`resnet32`,
+:func:`seal_mnist_cnn`, :func:`resnet18`) are factories to pass as
+``module=``.
 """
 
 import copy
 import inspect
 import math
 
+import torch
 from torch import nn
 
 
@@ -204,3 +208,319 @@ class _ChannelsFirst(nn.Module):
 
     def forward(self, X):
         return self.network(with_channel_axis(X))
+
+
+# ----------------------------------------------------------------------
+# The papers' networks, usable as ``module=`` of any estimator.
+# ----------------------------------------------------------------------
+
+
+def _conv3x3(in_channels, out_channels, stride=1):
+    return nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride,
+                     padding=1, bias=False)
+
+
+class _WideBlock(nn.Module):
+    """Pre-activation basic block of a wide ResNet (BN-ReLU-conv twice)."""
+
+    def __init__(self, in_channels, out_channels, stride, dropout):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_channels)
+        self.conv1 = _conv3x3(in_channels, out_channels, stride)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.conv2 = _conv3x3(out_channels, out_channels)
+        self.shortcut = None
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Conv2d(in_channels, out_channels, kernel_size=1,
+                                      stride=stride, bias=False)
+
+    def forward(self, X):
+        activated = torch.relu(self.bn1(X))
+        # As in the reference code, a projection shortcut starts from the
+        # activated input, an identity shortcut from the raw one.
+        shortcut = X if self.shortcut is None else self.shortcut(activated)
+        out = self.conv1(activated)
+        out = self.conv2(self.dropout(torch.relu(self.bn2(out))))
+        return out + shortcut
+
+
+class _WideResNet(nn.Module):
+    def __init__(self, in_channels, n_classes, depth, widen_factor, dropout):
+        super().__init__()
+        n_blocks = (depth - 4) // 6
+        widths = [16 * widen_factor, 32 * widen_factor, 64 * widen_factor]
+        layers = [_conv3x3(in_channels, 16)]
+        width = 16
+        for out_width, stride in zip(widths, (1, 2, 2)):
+            for block in range(n_blocks):
+                layers.append(_WideBlock(width, out_width,
+                                         stride if block == 0 else 1, dropout))
+                width = out_width
+        layers += [nn.BatchNorm2d(width), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                   nn.Flatten()]
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(width, n_classes)
+        # The initialisation of Zagoruyko & Komodakis' released code.
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out",
+                                        nonlinearity="relu")
+            elif isinstance(module, nn.Linear):
+                nn.init.zeros_(module.bias)
+
+    def forward(self, X):
+        return self.fc(self.features(with_channel_axis(X)))
+
+
+def wide_resnet(input_shape, n_classes, depth=28, widen_factor=10, dropout=0.0):
+    """Wide residual network WRN-``depth``-``widen_factor`` for CIFAR-sized images.
+
+    Zagoruyko & Komodakis, "Wide Residual Networks", BMVC 2016: a 3x3 stem
+    convolution with 16 channels, then three groups of ``(depth - 4) / 6``
+    pre-activation basic blocks (BN-ReLU-conv3x3, twice; 1x1 projection
+    shortcut where the shape changes) with widths ``16k``, ``32k`` and
+    ``64k`` and strides 1, 2 and 2, then BN-ReLU, global average pooling
+    and a linear layer. WRN-28-10 is the SEAL paper's CIFAR-10 network
+    (36,479,194 parameters on ``(3, 32, 32)`` inputs with 10 classes) and
+    WRN-28-2 the SLN paper's (1,467,610 parameters).
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(H, W)`` or ``(C, H, W)`` of one sample.
+    n_classes : int
+        Number of output logits.
+    depth : int, default=28
+        Number of layers; ``depth - 4`` must be a multiple of 6.
+    widen_factor : int, default=10
+        The width multiplier ``k``.
+    dropout : float, default=0.0
+        Dropout probability between the two convolutions of each block.
+
+    Returns
+    -------
+    network : torch.nn.Module
+        Accepts ``(n, H, W)`` and ``(n, C, H, W)`` batches and returns
+        logits.
+
+    Raises
+    ------
+    ValueError
+        If ``(depth - 4) % 6 != 0``.
+    """
+    if depth < 10 or (depth - 4) % 6 != 0:
+        raise ValueError(
+            f"depth must be 6n + 4 with n >= 1 (10, 16, 22, 28, ...); got {depth}."
+        )
+    in_channels = image_shape_with_channels(input_shape)[0]
+    return _WideResNet(in_channels, n_classes, depth, widen_factor, dropout)
+
+
+class _PreActBlock(nn.Module):
+    """He et al.'s pre-activation basic block, as in DivideMix's code."""
+
+    def __init__(self, in_channels, out_channels, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_channels)
+        self.conv1 = _conv3x3(in_channels, out_channels, stride)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.conv2 = _conv3x3(out_channels, out_channels)
+        self.shortcut = None
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Conv2d(in_channels, out_channels, kernel_size=1,
+                                      stride=stride, bias=False)
+
+    def forward(self, X):
+        activated = torch.relu(self.bn1(X))
+        # The reference code projects the activated input but adds the raw
+        # input on identity shortcuts (the identity-mapping design).
+        shortcut = X if self.shortcut is None else self.shortcut(activated)
+        out = self.conv2(torch.relu(self.bn2(self.conv1(activated))))
+        return out + shortcut
+
+
+class _PreActResNet18(nn.Module):
+    def __init__(self, in_channels, n_classes):
+        super().__init__()
+        layers = [_conv3x3(in_channels, 64), nn.BatchNorm2d(64), nn.ReLU()]
+        width = 64
+        for out_width, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+            layers += [_PreActBlock(width, out_width, stride),
+                       _PreActBlock(out_width, out_width, 1)]
+            width = out_width
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        self.features = nn.Sequential(*layers)
+        self.linear = nn.Linear(width, n_classes)
+
+    def forward(self, X):
+        return self.linear(self.features(with_channel_axis(X)))
+
+
+def preact_resnet18(input_shape, n_classes):
+    """PreAct ResNet-18 for CIFAR-sized images, as in DivideMix's code.
+
+    He et al., "Identity Mappings in Deep Residual Networks", ECCV 2016, in
+    the CIFAR form of DivideMix's code (Li et al., ICLR 2020), the backbone
+    of the LNL-flywheel paper (Kim et al., 2024): a 3x3 stride-1 stem convolution
+    with 64 channels followed by BN-ReLU (no max-pool), four stages of two
+    pre-activation basic blocks with widths 64, 128, 256 and 512 (strides
+    1, 2, 2, 2; 1x1 projection shortcuts), global average pooling and a
+    linear layer. Like DivideMix's ``PreResNet.py``, the last block's output
+    is pooled without a final BN-ReLU. 11,171,274 parameters on
+    ``(3, 32, 32)`` inputs with 10 classes.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(H, W)`` or ``(C, H, W)`` of one sample.
+    n_classes : int
+        Number of output logits.
+
+    Returns
+    -------
+    network : torch.nn.Module
+        Accepts ``(n, H, W)`` and ``(n, C, H, W)`` batches and returns
+        logits.
+    """
+    in_channels = image_shape_with_channels(input_shape)[0]
+    return _PreActResNet18(in_channels, n_classes)
+
+
+class _ZeroPadShortcut(nn.Module):
+    """Option-A shortcut: subsample by 2, then zero-pad the new channels."""
+
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        extra = out_channels - in_channels
+        self.padding = (0, 0, 0, 0, extra // 2, extra - extra // 2)
+
+    def forward(self, X):
+        return nn.functional.pad(X[:, :, ::2, ::2], self.padding)
+
+
+class _BasicBlock(nn.Module):
+    """Post-activation basic block of He et al.'s CIFAR ResNets."""
+
+    def __init__(self, in_channels, out_channels, stride):
+        super().__init__()
+        self.conv1 = _conv3x3(in_channels, out_channels, stride)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = _conv3x3(out_channels, out_channels)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = _ZeroPadShortcut(in_channels, out_channels)
+
+    def forward(self, X):
+        out = torch.relu(self.bn1(self.conv1(X)))
+        out = self.bn2(self.conv2(out))
+        return torch.relu(out + self.shortcut(X))
+
+
+class _CifarResNet(nn.Module):
+    def __init__(self, in_channels, n_classes, blocks_per_stage):
+        super().__init__()
+        layers = [_conv3x3(in_channels, 16), nn.BatchNorm2d(16), nn.ReLU()]
+        width = 16
+        for out_width, stride in ((16, 1), (32, 2), (64, 2)):
+            for block in range(blocks_per_stage):
+                layers.append(_BasicBlock(width, out_width,
+                                          stride if block == 0 else 1))
+                width = out_width
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        self.features = nn.Sequential(*layers)
+        self.linear = nn.Linear(width, n_classes)
+        # He et al. initialise every weight layer with the "MSRA" scheme.
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(module.weight)
+
+    def forward(self, X):
+        return self.linear(self.features(with_channel_axis(X)))
+
+
+def resnet32(input_shape, n_classes):
+    """He et al.'s CIFAR ResNet-32 with option-A (parameter-free) shortcuts.
+
+    He et al., "Deep Residual Learning for Image Recognition", CVPR 2016,
+    section 4.2; the CIFAR backbone of the confusing-instance paper (Wang
+    et al., AAAI 2021). A 3x3 stem convolution with 16 channels, three stages of five
+    post-activation basic blocks with widths 16, 32 and 64 (strides 1, 2,
+    2), global average pooling and a linear layer. Where the shape changes,
+    the shortcut is option A of the paper: the input subsampled by 2 and
+    zero-padded with the new channels, which adds no parameters. 464,154
+    parameters on ``(3, 32, 32)`` inputs with 10 classes (option-B
+    projections would make it 466,906).
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(H, W)`` or ``(C, H, W)`` of one sample.
+    n_classes : int
+        Number of output logits.
+
+    Returns
+    -------
+    network : torch.nn.Module
+        Accepts ``(n, H, W)`` and ``(n, C, H, W)`` batches and returns
+        logits.
+    """
+    in_channels = image_shape_with_channels(input_shape)[0]
+    return _CifarResNet(in_channels, n_classes, blocks_per_stage=5)
+
+
+class _SealMnistCNN(nn.Module):
+    def __init__(self, input_shape, n_classes):
+        super().__init__()
+        in_channels, height, width = image_shape_with_channels(input_shape)
+        # Two unpadded 5x5 convolutions, each followed by a 2x2 max-pool.
+        for _ in range(2):
+            height, width = (height - 4) // 2, (width - 4) // 2
+        if min(height, width) < 1:
+            raise ValueError(
+                "seal_mnist_cnn needs images of at least 16x16 pixels; got "
+                f"input_shape={tuple(input_shape)}."
+            )
+        self.layers = nn.Sequential(
+            nn.Conv2d(in_channels, 20, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(20, 50, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(50 * height * width, 500), nn.ReLU(),
+            nn.Linear(500, n_classes),
+        )
+
+    def forward(self, X):
+        return self.layers(with_channel_axis(X))
+
+
+def seal_mnist_cnn(input_shape, n_classes):
+    """The SEAL paper's MNIST CNN (a LeNet-style network with 20 and 50 filters).
+
+    Chen et al., "Beyond Class-Conditional Assumption: A Primary Attempt to
+    Combat Instance-Dependent Label Noise", AAAI 2021, appendix A: [conv
+    5x5, 20 filters, stride 1, ReLU, max-pool /2]; [conv 5x5, 50 filters,
+    stride 1, ReLU, max-pool /2]; [fully connected 4*4*50 -> 500, ReLU];
+    [fully connected 500 -> n_classes]. 431,080 parameters on ``(1, 28, 28)``
+    inputs with 10 classes; the first linear layer's input size follows
+    from ``input_shape``, so other image sizes (at least 16x16) work too.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(H, W)`` or ``(C, H, W)`` of one sample.
+    n_classes : int
+        Number of output logits.
+
+    Returns
+    -------
+    network : torch.nn.Module
+        Accepts ``(n, H, W)`` and ``(n, C, H, W)`` batches and returns
+        logits.
+
+    Raises
+    ------
+    ValueError
+        If the images are smaller than 16x16.
+    """
+    return _SealMnistCNN(input_shape, n_classes)

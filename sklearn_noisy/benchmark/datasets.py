@@ -22,7 +22,8 @@ def load_dataset(name, n_samples=2000):
         ``synthetic`` is ``make_classification`` with 20 features, 10
         informative, 4 classes and ``n_samples`` rows; ``synthetic:N`` makes
         ``N`` rows. Any other value is read as the path of an MNIST/CIFAR
-        folder or an ``.npz`` file
+        folder, a folder of class subfolders holding PNG/JPEG images, or an
+        ``.npz`` file
         (:func:`~sklearn_noisy.benchmark.image_files.load_image_files`).
     n_samples : int, default=2000
         Size of ``synthetic``.
@@ -47,7 +48,8 @@ def load_dataset(name, n_samples=2000):
         raise ValueError(f"{name!r}: no such file or folder.")
     raise ValueError(
         f"unknown dataset {name!r}: choose from {', '.join(DATASETS)}, or give the path "
-        "of an MNIST/CIFAR folder or an .npz file.")
+        "of an MNIST/CIFAR folder, a folder of class subfolders holding PNG/JPEG images, "
+        "or an .npz file.")
 
 
 def _synthetic_size(name):

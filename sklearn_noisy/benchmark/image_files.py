@@ -12,6 +12,11 @@ No download happens here: point the benchmark at files you already have.
   labels), the pickled batches of the original archives.
 * ``.npz`` files with arrays ``X`` and ``y``, or ``x_train`` / ``y_train``
   (and optionally ``x_test`` / ``y_test``) as Keras saves MNIST.
+* Folders of PNG and JPEG images in one subfolder per class,
+  ``path/<class name>/<image>``, read with
+  :class:`~sklearn_noisy.datasets.ImageFolder` (the path itself must be that
+  folder). The images must all have one size; they become one greyscale channel
+  when every image is greyscale, three RGB channels otherwise.
 
 The benchmark makes its own train/test split, so the files' train and test
 parts are concatenated. Images come out as float32, channels first, with one
@@ -28,12 +33,15 @@ raises :class:`UnsafePickleError` (a ``ValueError`` too) before any of it runs.
 """
 
 import gzip
+import os
 import pickle
 import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ..datasets import ImageFolder, _is_image_file, _read_header
 
 try:
     from numpy._core import multiarray as _multiarray, numeric as _numeric
@@ -43,6 +51,9 @@ except ImportError:  # numpy < 2
 _MNIST_NAMES = {f"{part}-{kind}" for part in ("train", "t10k")
                 for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")}
 _CIFAR10_NAME = re.compile(r"data_batch_\d+|test_batch")
+_IMAGE_CLASSES = "PNG/JPEG images in class subfolders"
+# Pillow modes of greyscale PNG and JPEG files
+_GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N"}
 
 
 class UnsafePickleError(pickle.UnpicklingError, ValueError):
@@ -50,13 +61,13 @@ class UnsafePickleError(pickle.UnpicklingError, ValueError):
 
 
 def load_image_files(path):
-    """Return ``(X, y)`` from an MNIST/CIFAR folder or an ``.npz`` file.
+    """Return ``(X, y)`` from an MNIST/CIFAR folder, an image folder or an ``.npz`` file.
 
     Parameters
     ----------
     path : str or Path
-        An ``.npz`` file, or a folder with exactly one MNIST or CIFAR data set
-        below it.
+        An ``.npz`` file, a folder with exactly one MNIST or CIFAR data set
+        below it, or a folder of class subfolders holding PNG or JPEG images.
 
     Returns
     -------
@@ -69,7 +80,8 @@ def load_image_files(path):
     ValueError
         If the files cannot be read faithfully (truncated, missing parts,
         pixels outside the rule above, non-integer labels, X and y of different
-        lengths), or the folder holds several data sets or none.
+        lengths, images of different sizes in an image folder), or the folder
+        holds several data sets or none.
     UnsafePickleError
         If a CIFAR batch refers to anything but numpy arrays. Subclasses both
         ``pickle.UnpicklingError`` and ``ValueError``.
@@ -81,8 +93,8 @@ def load_image_files(path):
         parts = _load_folder(path)
     else:
         raise ValueError(
-            f"{str(path)!r} is neither an .npz file nor a folder of MNIST IDX files "
-            "or CIFAR batches.")
+            f"{str(path)!r} is neither an .npz file nor a folder of MNIST IDX files, "
+            "CIFAR batches or class subfolders of PNG/JPEG images.")
     return _stack(parts)
 
 
@@ -124,17 +136,23 @@ def _load_folder(folder):
             continue
         # a plain IDX file wins over its .gz, as torchvision keeps both in raw/
         found.setdefault((kind, file.parent), {}).setdefault(name, file)
+    if _has_image_classes(folder):
+        found[_IMAGE_CLASSES, folder] = {}
     if not found:
         raise ValueError(
             f"no MNIST IDX files (train-images-idx3-ubyte and train-labels-idx1-ubyte, "
             "plain or .gz), CIFAR-10 batches (data_batch_1 ... and test_batch) nor "
-            f"cifar-100-python folder (train and test) found under {folder}.")
+            f"cifar-100-python folder (train and test) found under {folder}, and it is "
+            "not a folder of class subfolders holding PNG/JPEG images "
+            "(path/<class name>/<image>).")
     if len(found) > 1:
         listed = "".join(f"\n  {where} ({kind})" for kind, where in sorted(found))
         raise ValueError(
             f"several data sets under {folder}:{listed}\npoint --dataset (the path) at "
             "one of these folders.")
     [((kind, where), files)] = found.items()
+    if kind == _IMAGE_CLASSES:
+        return [_load_image_classes(where)]
     if kind == "MNIST IDX files":
         return _load_mnist(where, files)
     if kind == "CIFAR-10 batches":
@@ -147,6 +165,44 @@ def _load_folder(folder):
         raise ValueError(f"{where} holds only {test}, no training batch.")
     names = train + [test] * (test in files)
     return [_cifar_part(files[name], labels) for name in names]
+
+
+def _has_image_classes(folder):
+    """Whether a subfolder of ``folder`` holds PNG or JPEG files directly."""
+    for entry in folder.iterdir():
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        with os.scandir(entry) as files:
+            if any(_is_image_file(file) for file in files):
+                return True
+    return False
+
+
+def _load_image_classes(folder):
+    """``(X, y, source)`` of a folder of class subfolders, every image decoded once."""
+    listed = ImageFolder(folder)  # refuses empty class folders
+    sizes, grey = {}, True
+    for path, _ in listed.samples:  # headers only, to refuse mixed sizes before decoding
+        (width, height), mode = _read_header(path)
+        sizes.setdefault((height, width), []).append(path)
+        grey = grey and mode in _GREY_MODES
+    if len(sizes) > 1:
+        found = ", ".join(
+            f"{height}x{width} ({len(paths)} image{'s' * (len(paths) > 1)}, e.g. {paths[0]})"
+            for (height, width), paths in sorted(sizes.items(),
+                                                 key=lambda item: -len(item[1]))[:5])
+        raise ValueError(
+            f"the images under {folder} have {len(sizes)} different sizes (height x "
+            f"width): {found}. The benchmark needs one size: resize them first, for "
+            "example to 32x32 with folder = sklearn_noisy.datasets.ImageFolder(path, "
+            "size=(32, 32)); np.savez('images.npz', X=np.stack([image.numpy() for "
+            "image in folder]), y=folder.targets), then pass --dataset images.npz.")
+    images = ImageFolder(folder, mode="L" if grey else "RGB")
+    [(height, width)] = sizes
+    X = np.empty((len(images), 1 if grey else 3, height, width), dtype=np.float32)
+    for index in range(len(images)):
+        X[index] = images[index].numpy()
+    return X, images.targets.copy(), f"{folder} ({len(images.classes)} class folders)"
 
 
 def _load_mnist(folder, files):

@@ -1,12 +1,14 @@
 """IDN and CCN label corruptors."""
 
 import copy
+import tracemalloc
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from scipy import sparse
+from scipy.stats import truncnorm
 from sklearn.datasets import load_digits, make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import InvalidParameterError
@@ -17,6 +19,7 @@ from sklearn_noisy import (
     IDNLabelCorruptor,
     SEALClassifier,
 )
+from sklearn_noisy.corruptors import CIFAR100_COARSE_LABELS, sample_rows
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +115,207 @@ def test_idn_projection_flip_rates_are_truncated_normal_around_the_rate():
     assert len(np.unique(corruptor.noisy_labels_[flipped])) == 3
 
 
+def _projection_with_one_draw(X, y, n_classes, noise_rate, rng):
+    """The projection generator as it was before the per-class draws.
+
+    It draws all projections at once as a (K, d, K) array (K^2 d memory); kept
+    here as the reference the memory-lean version must reproduce exactly.
+    """
+    features = X.reshape(len(X), -1).astype(np.float64)
+    std = 0.1
+    flip_rates = truncnorm(
+        (0 - noise_rate) / std, (1 - noise_rate) / std,
+        loc=noise_rate, scale=std,
+    ).rvs(len(y), random_state=rng)
+    projections = rng.standard_normal((n_classes, features.shape[1], n_classes))
+    logits = np.empty((len(y), n_classes))
+    for label in range(n_classes):
+        members = y == label
+        logits[members] = features[members] @ projections[label]
+    logits[np.arange(len(y)), y] = -np.inf
+    logits -= logits.max(axis=1, keepdims=True)
+    proba = np.exp(logits)
+    proba *= (flip_rates / proba.sum(axis=1))[:, None]
+    proba[np.arange(len(y)), y] = 1.0 - flip_rates
+    return sample_rows(proba, rng), flip_rates
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2024])
+@pytest.mark.parametrize("n_samples, shape, n_classes", [
+    (300, (7,), 3),      # odd d * K: the draws split a pair of normals
+    (500, (20,), 11),
+    (64, (3,), 2),
+    (120, (2, 3, 3), 5),  # images are flattened
+])
+def test_idn_projection_labels_are_those_of_the_single_draw(seed, n_samples, shape,
+                                                            n_classes):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n_samples, *shape)).astype(np.float32)
+    y = np.arange(n_samples) % n_classes
+    rng.shuffle(y)
+    names = np.array([f"class-{k:02d}" for k in range(n_classes)])
+    labels = names[y]
+
+    corruptor = IDNLabelCorruptor(0.35, strategy="projection", random_state=seed)
+    _, noisy = corruptor.fit_resample(X, labels)
+
+    expected, flip_rates = _projection_with_one_draw(
+        X, y, n_classes, 0.35, np.random.RandomState(seed))
+    np.testing.assert_array_equal(noisy, names[expected])
+    np.testing.assert_array_equal(corruptor.noise_scores_, flip_rates)
+    assert corruptor.noise_mask_.any()
+
+
+def test_idn_projection_memory_is_linear_in_the_classes():
+    n_samples, n_features, n_classes = 300, 500, 100
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((n_samples, n_features))
+    y = np.arange(n_samples) % n_classes
+    corruptor = IDNLabelCorruptor(0.3, strategy="projection", random_state=0)
+    tracemalloc.start()
+    try:
+        corruptor.fit_resample(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    all_projections = n_classes * n_features * n_classes * 8  # 40 MB
+    # X as float64, one (d, K) projection and a few (n, K) arrays: about 3 MB
+    linear = 8 * (n_samples * n_features + n_features * n_classes
+                  + 6 * n_samples * n_classes)
+    assert peak < 2 * linear < all_projections / 4
+
+
+def test_ccn_uniform_resamples_over_all_classes():
+    n_classes, rate = 10, 0.6
+    y = np.repeat(np.arange(n_classes), 10000)
+    corruptor = CCNLabelCorruptor(rate, transition="uniform", random_state=0)
+    _, noisy = corruptor.fit_resample(np.zeros((len(y), 1)), y)
+    expected = (1 - rate) * np.eye(n_classes) + rate / n_classes
+    np.testing.assert_allclose(corruptor.transition_, expected)
+    np.testing.assert_allclose(corruptor.transition_matrix_, expected, atol=0.02)
+    changed = rate * (n_classes - 1) / n_classes  # 0.54, not 0.6
+    # binomial standard error of the fraction is about 0.0016
+    assert abs(corruptor.noise_rate_ - changed) < 0.006
+    assert abs((noisy != y).mean() - rate) > 0.05
+    np.testing.assert_allclose(corruptor.noise_scores_, changed)
+
+
+def test_ccn_uniform_accepts_a_rate_of_one():
+    n_classes = 4
+    y = np.repeat(np.arange(n_classes), 20000)
+    corruptor = CCNLabelCorruptor(1.0, transition="uniform", random_state=0)
+    _, noisy = corruptor.fit_resample(np.zeros((len(y), 1)), y)
+    np.testing.assert_allclose(corruptor.transition_, np.full((4, 4), 0.25))
+    assert abs(corruptor.noise_rate_ - 0.75) < 0.01
+    # every true class is spread over all classes, its own included
+    np.testing.assert_allclose(corruptor.transition_matrix_, 0.25, atol=0.015)
+
+
+@pytest.mark.parametrize("transition", [
+    "symmetric", "pair", "cifar10", {0: 1}, [[0.0, 1.0], [1.0, 0.0]],
+])
+def test_ccn_rate_of_one_is_for_uniform_only(transition):
+    with pytest.raises(InvalidParameterError, match="uniform"):
+        CCNLabelCorruptor(1.0, transition=transition).fit_resample(
+            np.zeros((10, 1)), np.tile([0, 1], 5))
+    with pytest.raises(InvalidParameterError, match="noise_rate"):
+        CCNLabelCorruptor(1.01, transition="uniform").fit_resample(
+            np.zeros((10, 1)), np.tile([0, 1], 5))
+
+
+# The CIFAR-100 ``meta`` file's fine_label_names and coarse_label_names, and
+# the superclass listing of https://www.cs.toronto.edu/~kriz/cifar.html:
+# an independent check of the index table in the code.
+CIFAR100_FINE_NAMES = (
+    "apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy "
+    "bridge bus butterfly camel can castle caterpillar cattle chair chimpanzee "
+    "clock cloud cockroach couch crab crocodile cup dinosaur dolphin elephant "
+    "flatfish forest fox girl hamster house kangaroo keyboard lamp lawn_mower "
+    "leopard lion lizard lobster man maple_tree motorcycle mountain mouse "
+    "mushroom oak_tree orange orchid otter palm_tree pear pickup_truck pine_tree "
+    "plain plate poppy porcupine possum rabbit raccoon ray road rocket rose sea "
+    "seal shark shrew skunk skyscraper snail snake spider squirrel streetcar "
+    "sunflower sweet_pepper table tank telephone television tiger tractor train "
+    "trout tulip turtle wardrobe whale willow_tree wolf woman worm"
+).split()
+CIFAR100_SUPERCLASSES = {
+    "aquatic_mammals": "beaver dolphin otter seal whale",
+    "fish": "aquarium_fish flatfish ray shark trout",
+    "flowers": "orchid poppy rose sunflower tulip",
+    "food_containers": "bottle bowl can cup plate",
+    "fruit_and_vegetables": "apple mushroom orange pear sweet_pepper",
+    "household_electrical_devices": "clock keyboard lamp telephone television",
+    "household_furniture": "bed chair couch table wardrobe",
+    "insects": "bee beetle butterfly caterpillar cockroach",
+    "large_carnivores": "bear leopard lion tiger wolf",
+    "large_man-made_outdoor_things": "bridge castle house road skyscraper",
+    "large_natural_outdoor_scenes": "cloud forest mountain plain sea",
+    "large_omnivores_and_herbivores": "camel cattle chimpanzee elephant kangaroo",
+    "medium_mammals": "fox porcupine possum raccoon skunk",
+    "non-insect_invertebrates": "crab lobster snail spider worm",
+    "people": "baby boy girl man woman",
+    "reptiles": "crocodile dinosaur lizard snake turtle",
+    "small_mammals": "hamster mouse rabbit shrew squirrel",
+    "trees": "maple_tree oak_tree palm_tree pine_tree willow_tree",
+    "vehicles_1": "bicycle bus motorcycle pickup_truck train",
+    "vehicles_2": "lawn_mower rocket streetcar tank tractor",
+}
+
+
+def test_cifar100_coarse_table_matches_the_superclasses():
+    coarse = np.asarray(CIFAR100_COARSE_LABELS)
+    assert coarse.shape == (100,)
+    assert sorted(CIFAR100_FINE_NAMES) == CIFAR100_FINE_NAMES
+    assert len(CIFAR100_FINE_NAMES) == 100
+    np.testing.assert_array_equal(np.bincount(coarse), np.full(20, 5))
+    # coarse_label_names are alphabetical too
+    for index, name in enumerate(sorted(CIFAR100_SUPERCLASSES)):
+        fine_labels = np.flatnonzero(coarse == index)
+        members = {CIFAR100_FINE_NAMES[fine] for fine in fine_labels}
+        assert members == set(CIFAR100_SUPERCLASSES[name].split()), name
+
+
+def test_ccn_cifar100_superclass_flips_to_the_next_class_of_the_superclass():
+    rate = 0.4
+    y = np.repeat(np.arange(100), 400)
+    corruptor = CCNLabelCorruptor(rate, transition="cifar100-superclass",
+                                  random_state=0)
+    _, noisy = corruptor.fit_resample(np.zeros((len(y), 1)), y)
+    T = corruptor.transition_
+    np.testing.assert_allclose(np.diag(T), 1 - rate)
+    np.testing.assert_allclose(T.sum(axis=1), 1)
+    targets = (T - np.diag(np.diag(T))).argmax(axis=1)
+    np.testing.assert_allclose(T[np.arange(100), targets], rate)
+    coarse = np.asarray(CIFAR100_COARSE_LABELS)
+    for superclass in range(20):
+        members = np.flatnonzero(coarse == superclass)
+        # sorted members, each to the next, the last back to the first
+        np.testing.assert_array_equal(targets[members], np.roll(members, -1))
+    # e.g. people: baby -> boy -> girl -> man -> woman -> baby
+    people = [CIFAR100_FINE_NAMES.index(name)
+              for name in ("baby", "boy", "girl", "man", "woman")]
+    assert [CIFAR100_FINE_NAMES[targets[k]] for k in people] == [
+        "boy", "girl", "man", "woman", "baby"]
+    changed = noisy != y
+    assert abs(changed.mean() - rate) < 0.01
+    np.testing.assert_array_equal(coarse[noisy], coarse[y])
+    np.testing.assert_array_equal(noisy[changed], targets[y[changed]])
+
+
+@pytest.mark.parametrize("labels", [
+    np.arange(10), np.arange(99), np.arange(1, 101), np.arange(200),
+])
+def test_ccn_cifar100_superclass_needs_the_100_cifar100_labels(labels):
+    y = np.repeat(labels, 2)
+    corruptor = CCNLabelCorruptor(0.4, transition="cifar100-superclass")
+    message = f"100 CIFAR-100 fine labels.*got {len(labels)} classes"
+    with pytest.raises(ValueError, match=message):
+        corruptor.fit_resample(np.zeros((len(y), 1)), y)
+
+
 @pytest.mark.parametrize("transition, expected", [
     ("symmetric", np.array([[0.6, 0.2, 0.2], [0.2, 0.6, 0.2], [0.2, 0.2, 0.6]])),
+    ("uniform", 0.6 * np.eye(3) + 0.4 / 3),
     ("pair", np.array([[0.6, 0.4, 0.0], [0.0, 0.6, 0.4], [0.4, 0.0, 0.6]])),
     ({0: 2}, np.array([[0.6, 0.0, 0.4], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])),
     (np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.1, 0.1, 0.8]]),

@@ -38,7 +38,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit
 from skorch.utils import TeeGenerator
 from torch.utils.data import Subset
@@ -315,6 +315,15 @@ class NoisyLabelClassifier(NeuralNetClassifier):
                 "targets between steps. Use a first-order optimizer such as "
                 "torch.optim.SGD or torch.optim.Adam."
             )
+        for position, entry in enumerate(self.callbacks or []):
+            callback = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else entry
+            if not (isinstance(callback, Callback)
+                    or (isinstance(callback, type) and issubclass(callback, Callback))):
+                raise ValueError(
+                    "callbacks must be a list of skorch callbacks (instances or "
+                    "classes) or (name, callback) pairs; entry "
+                    f"{position} is {entry!r}."
+                )
         self._check_params()
 
     def _check_params(self):
@@ -397,7 +406,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
                 f"but the data contains only one class: {self.classes_[0]!r}."
             )
         self.input_shape_ = tuple(X.shape[1:])
-        X_tensor = torch.tensor(X, dtype=torch.float32, device=self.device)
+        X_tensor = _as_float32_tensor(X, self.device)
         encoded = torch.as_tensor(self.label_encoder_.transform(y), device=self.device)
         return X_tensor, encoded, y
 
@@ -417,7 +426,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
                 f"{self.__class__.__name__} was fitted on samples of shape "
                 f"{self.input_shape_}."
             )
-        return torch.tensor(X, dtype=torch.float32, device=self.device)
+        return _as_float32_tensor(X, self.device)
 
     def _split(self, X, labels, randomness):
         """Training and validation indices under ``train_split``, or None."""
@@ -428,10 +437,17 @@ class NoisyLabelClassifier(NeuralNetClassifier):
             split = ValidSplit(
                 float(split), stratified=True,
                 random_state=derived_seed(randomness.seed, "train_split"))
-        train, valid = split(TrainingData(X, labels=labels), labels)
+        parts = split(TrainingData(X, labels=labels), labels)
+        if not (isinstance(parts, tuple) and len(parts) == 2
+                and all(isinstance(part, Subset) for part in parts)):
+            raise ValueError(
+                "train_split must return the training and the validation part as "
+                "two torch.utils.data.Subset objects, as skorch's ValidSplit does; "
+                f"got {parts!r}."
+            )
         return tuple(
             torch.as_tensor(np.asarray(part.indices), dtype=torch.long, device=X.device)
-            for part in (train, valid)
+            for part in parts
         )
 
     def get_dataset(self, X, y=None):
@@ -466,12 +482,13 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         return self
 
     def _build_network(self):
-        return build_network(
+        network = build_network(
             self.module,
             self.input_shape_,
             len(self.classes_),
             self.get_params_for("module"),
         )
+        return _checked_network(network, self.module, self.input_shape_, len(self.classes_))
 
     def _set_training(self, training=True):
         # skorch calls this before every batch; module.train() walks all
@@ -599,6 +616,14 @@ class NoisyLabelClassifier(NeuralNetClassifier):
             self._initialize_history()
         if criterion is not None:
             self.criterion_ = criterion.to(self.device)
+        if self.batch_size < 2 and any(
+                isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)
+                for layer in self.module_.modules()):
+            raise ValueError(
+                f"batch_size={self.batch_size} cannot train a network with BatchNorm "
+                "layers (the default CNN has them): BatchNorm needs at least 2 "
+                "samples per batch. Use batch_size >= 2."
+            )
         self._add_method_callbacks(callbacks)
 
         dataset = TrainingData(data.X, data.y, data.labels, **(fields or {}))
@@ -784,3 +809,52 @@ class _NonFiniteLoss(Exception):
 def _is_training_data(X):
     """Whether X is the core's own training data, a part or a batch of it."""
     return isinstance(X, (TrainingData, Subset, Mapping))
+
+
+def _as_float32_tensor(X, device):
+    """X as a float32 tensor; refuse empty sample axes and float32 overflow."""
+    if any(size == 0 for size in X.shape[1:]):
+        raise ValueError(
+            f"X has samples of shape {tuple(X.shape[1:])}: every axis of a sample "
+            "needs at least one element."
+        )
+    tensor = torch.tensor(X, dtype=torch.float32, device=device)
+    if not torch.isfinite(tensor).all():
+        raise ValueError(
+            "X has values beyond the float32 range (about 3.4e38 in magnitude), "
+            "which the networks compute in; rescale the features."
+        )
+    return tensor
+
+
+def _checked_network(network, module, input_shape, n_classes):
+    """Refuse a ``module`` that cannot serve as the estimator's network."""
+    if not isinstance(network, torch.nn.Module):
+        raise TypeError(
+            f"module={module!r} produced {network!r}, not a torch.nn.Module."
+        )
+    if not any(parameter.requires_grad for parameter in network.parameters()):
+        raise ValueError(
+            f"module={module!r} has no trainable parameters."
+        )
+    device = next(network.parameters()).device
+    probe = torch.zeros((2, *input_shape), device=device)
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.no_grad():
+            output = network(probe)
+    except Exception as exc:
+        raise ValueError(
+            f"module={module!r} cannot process samples of shape {tuple(input_shape)}: "
+            f"{exc}"
+        ) from exc
+    finally:
+        network.train(was_training)
+    if not isinstance(output, torch.Tensor) or tuple(output.shape) != (2, n_classes):
+        shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output)
+        raise ValueError(
+            f"module={module!r} must return one logit per class, shape "
+            f"(n_samples, {n_classes}); it returned {shape} for 2 samples."
+        )
+    return network

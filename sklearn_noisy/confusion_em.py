@@ -263,7 +263,11 @@ def _check_psi(psi, n_samples, device):
     """``fit``'s psi as a float tensor on the device, or None."""
     if psi is None:
         return None
-    psi = _one_value_per_sample(psi, "psi", n_samples).astype(np.float32)
+    psi = _one_value_per_sample(psi, "psi", n_samples)
+    try:
+        psi = psi.astype(np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"psi must hold numbers, probabilities in [0, 1]: {exc}") from None
     if not np.all((psi >= 0) & (psi <= 1)):
         raise ValueError("psi must hold probabilities in [0, 1].")
     return torch.as_tensor(psi, device=device)

@@ -218,3 +218,45 @@ def test_fitted_on_cuda_loads_on_a_cpu_only_machine(data, name, monkeypatch):
         loaded = pickle.loads(payload)
     assert str(loaded.device) == "cpu"
     np.testing.assert_allclose(loaded.predict_proba(X), expected, atol=1e-6)
+
+
+SMALL_X = np.random.default_rng(0).random((4, 3)).astype(np.float32)
+SMALL_Y = [0, 1, 0, 1]
+
+
+@pytest.mark.parametrize("make, X, error, message", [
+    (lambda: CrossEntropyClassifier(max_epochs=1), np.zeros((4, 1, 0)), ValueError,
+     "every axis"),
+    (lambda: CrossEntropyClassifier(max_epochs=1, batch_size=1), np.random.rand(4, 1, 1),
+     ValueError, "batch_size=1"),
+    (lambda: CrossEntropyClassifier(max_epochs=1, callbacks=[5]), SMALL_X, ValueError,
+     "callbacks"),
+    (lambda: CrossEntropyClassifier(max_epochs=1, callbacks=[("x", "progress")]), SMALL_X,
+     ValueError, "callbacks"),
+    (lambda: CrossEntropyClassifier(torch.nn.Linear(7, 2), max_epochs=1), SMALL_X,
+     ValueError, "cannot process samples of shape"),
+    (lambda: SEALClassifier(torch.nn.Linear(3, 5), max_epochs=1, n_iterations=1), SMALL_X,
+     ValueError, "one logit per class"),
+    (lambda: FlywheelClassifier(lambda: 5, max_epochs=2, warmup_epochs=1), SMALL_X,
+     TypeError, "not a torch.nn.Module"),
+    (lambda: CrossEntropyClassifier(torch.nn.Identity, max_epochs=1), SMALL_X, ValueError,
+     "no trainable parameters"),
+    (lambda: CrossEntropyClassifier(max_epochs=1, train_split=lambda *a: 5), SMALL_X,
+     ValueError, "train_split"),
+    (lambda: CrossEntropyClassifier(max_epochs=1), np.full((4, 3), 1e300), ValueError,
+     "float32 range"),
+])
+def test_input_the_networks_cannot_use_is_refused_clearly(make, X, error, message):
+    with pytest.raises(error, match=message):
+        make().fit(X, SMALL_Y)
+
+
+def test_prediction_input_beyond_float32_is_refused():
+    clf = CrossEntropyClassifier(max_epochs=1).fit(SMALL_X, SMALL_Y)
+    with pytest.raises(ValueError, match="float32 range"):
+        clf.predict_proba(np.full((1, 3), 1e300))
+
+
+def test_non_numeric_psi_is_named():
+    with pytest.raises(ValueError, match="psi must hold numbers"):
+        ConfusionEMClassifier(max_epochs=1).fit(SMALL_X, SMALL_Y, psi=["a"] * 4)

@@ -31,7 +31,7 @@ from ._core import NoisyLabelClassifier
 from ._random import draw_seed
 from ._recording import EpochSoftmaxAverage
 from .cross_entropy import CrossEntropyClassifier
-from ._validation import refuse_missing_labels
+from ._validation import abbreviate, refuse_missing_labels
 
 #: CIFAR-10 class-conditional flips of the SLN and GCE papers
 #: (airplane 0, automobile 1, bird 2, cat 3, deer 4, dog 5, frog 6, horse 7,
@@ -130,6 +130,70 @@ def _like_caller_labels(y_noisy, y):
         )
         return frame.astype(y.dtypes)
     return y_noisy
+
+
+def _check_transition_structure(transition):
+    """What can be checked of ``transition`` without the classes of y.
+
+    A string was checked by the parameter constraints. A dict must map
+    labels to labels (its values must be hashable, as its keys are); whether
+    they are classes of y is checked later. A matrix must be a square 2-D
+    array of finite, non-negative numbers whose rows sum to 1; its size is
+    checked against the classes of y later.
+
+    Returns
+    -------
+    matrix : ndarray of float64, or None for a string or a dict.
+    """
+    if isinstance(transition, str):
+        return None
+    if isinstance(transition, dict):
+        for source, target in transition.items():
+            try:
+                hash(target)
+            except TypeError:
+                raise ValueError(
+                    f"transition must map each label to one label "
+                    f"({{source_label: target_label}}); got {target!r} "
+                    f"({type(target).__name__}) for label {source!r}."
+                ) from None
+        return None
+    problem = None
+    try:
+        values = np.asarray(_to_host(transition))
+    except (ValueError, TypeError) as error:  # ragged rows, for instance
+        values, problem = None, f"numpy cannot read it as an array ({error})"
+    if values is not None:
+        others = ([value for value in values.ravel().tolist()
+                   if not isinstance(value, numbers.Real)]
+                  if values.dtype.kind == "O" else [])
+        if values.dtype.kind in "USVMmc":
+            problem = f"it holds {values.dtype} values, not real numbers"
+        elif others:  # None, strings, nested sequences in an object array
+            problem = f"its entries are not all real numbers: it holds {others[0]!r}"
+        else:
+            values = values.astype(np.float64)
+    if problem is None and (values.ndim != 2 or values.shape[0] != values.shape[1]):
+        problem = f"it has shape {values.shape}"
+    if problem is not None:
+        raise ValueError(
+            "transition must be one of 'symmetric', 'uniform', 'pair', 'cifar10', "
+            "'cifar100-superclass', a dict {source_label: target_label} or a square "
+            "(n_classes, n_classes) row-stochastic matrix of numbers; the matrix "
+            f"given cannot be used: {problem}."
+        )
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(
+            "transition matrix entries must be finite and >= 0; got "
+            f"{abbreviate(values[~(np.isfinite(values) & (values >= 0))])}."
+        )
+    sums = values.sum(axis=1)
+    if not np.allclose(sums, 1.0, atol=1e-6):
+        raise ValueError(
+            "every row of the transition matrix must sum to 1; row sums are "
+            f"{abbreviate(np.round(sums, 6))}."
+        )
+    return values
 
 
 class _PackageClassifier(HasMethods):
@@ -467,7 +531,12 @@ class CCNLabelCorruptor(_LabelCorruptor):
           labels are sorted alphabetically; that is a different matrix;
         - a dict ``{source_label: target_label}``: each listed class moves to
           its target with probability ``noise_rate``;
-        - a K x K row-stochastic matrix, used as given.
+        - a K x K row-stochastic matrix of real numbers, used as given.
+
+        A dict whose values are not labels, or a matrix that is not a square
+        array of finite non-negative numbers with rows summing to 1, raises
+        ``ValueError`` when ``fit_resample`` starts; labels that are not
+        classes of y, or a matrix that is not K x K, once y is known.
     random_state : int, RandomState instance or None, default=None
         Makes the noisy labels reproducible.
     {attributes}
@@ -518,6 +587,8 @@ class CCNLabelCorruptor(_LabelCorruptor):
                 f"with transition={self.transition!r}."
             )
 
+        _check_transition_structure(self.transition)
+
     def _validate_X_y(self, X, y):
         # X only travels through, so any X a pipeline can carry is accepted.
         return validate_data(self, X, y, reset=True, accept_sparse=True, dtype=None,
@@ -561,7 +632,7 @@ class CCNLabelCorruptor(_LabelCorruptor):
             if unknown:
                 raise ValueError(
                     f"transition maps labels {unknown} that are not classes of y "
-                    f"({list(classes)})."
+                    f"({abbreviate(classes)})."
                 )
             matrix = np.eye(n_classes)
             for source, target in transition.items():
@@ -569,18 +640,11 @@ class CCNLabelCorruptor(_LabelCorruptor):
                     matrix[position[source], position[source]] = 1 - rate
                     matrix[position[source], position[target]] = rate
             return matrix
-        matrix = np.asarray(transition, dtype=np.float64)
+        matrix = _check_transition_structure(transition)
         if matrix.shape != (n_classes, n_classes):
             raise ValueError(
                 f"transition matrix must have shape ({n_classes}, {n_classes}) for "
                 f"the {n_classes} classes of y; got {matrix.shape}."
-            )
-        if not np.all(np.isfinite(matrix)) or np.any(matrix < 0):
-            raise ValueError("transition matrix entries must be finite and >= 0.")
-        if not np.allclose(matrix.sum(axis=1), 1.0, atol=1e-6):
-            raise ValueError(
-                "every row of the transition matrix must sum to 1; row sums are "
-                f"{np.round(matrix.sum(axis=1), 6).tolist()}."
             )
         return matrix
 

@@ -76,7 +76,8 @@ def ccn_hypothesis_test(y_noisy, y_pred, transition_matrix, class_prior=None):
     class_prior : array-like of shape (n_classes,) or None, default=None
         Clean class prior ``w``. When None it is estimated from ``y_noisy``:
         the noisy label frequencies are ``M^T w``, solved for ``w >= 0`` by
-        non-negative least squares and normalised.
+        non-negative least squares and normalised (a ``ValueError`` when the
+        solution is ``w = 0``, see Raises).
 
     Returns
     -------
@@ -89,8 +90,13 @@ def ccn_hypothesis_test(y_noisy, y_pred, transition_matrix, class_prior=None):
     ValueError
         If a label is missing (None or NaN), if ``y_noisy`` and ``y_pred``
         mix numbers and strings or share no label (every prediction would
-        count as an error), or if the labels or ``class_prior`` do not fit
-        ``transition_matrix``.
+        count as an error), if the labels or ``class_prior`` do not fit
+        ``transition_matrix``, if ``transition_matrix`` or ``class_prior`` is
+        not an array of real numbers, or if ``class_prior`` is None and it
+        cannot be estimated: when every label of ``y_noisy`` has an all-zero
+        column in ``transition_matrix`` (probability 0 under it), the
+        non-negative least-squares estimate is ``w = 0`` and the bound is
+        undefined; pass ``class_prior`` then.
 
     References
     ----------
@@ -187,8 +193,30 @@ def _check_label_sets(y_noisy, y_pred):
         )
 
 
+def _real_array(value, name, expected):
+    """``value`` as a float64 ndarray, or a ValueError naming ``name``."""
+    problem = None
+    try:
+        values = np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged rows, a CUDA tensor
+        values, problem = None, f"numpy cannot read it as an array ({error})"
+    if values is not None:
+        others = ([item for item in values.ravel().tolist()
+                   if not isinstance(item, numbers.Real)]
+                  if values.dtype.kind == "O" else [])
+        if values.dtype.kind in "USVMmc":
+            problem = f"it holds {values.dtype} values, not real numbers"
+        elif others:  # None, strings, nested sequences in an object array
+            problem = f"its entries are not all real numbers: it holds {others[0]!r}"
+    if problem is not None:
+        raise ValueError(f"{name} must be {expected}; {problem}.")
+    return values.astype(np.float64)
+
+
 def _check_transition_matrix(transition_matrix):
-    transition = np.asarray(transition_matrix, dtype=float)
+    transition = _real_array(
+        transition_matrix, "transition_matrix",
+        "a square (n_classes, n_classes) matrix of probabilities")
     if transition.ndim != 2 or transition.shape[0] != transition.shape[1]:
         raise ValueError(
             "transition_matrix must be a square (n_classes, n_classes) matrix; "
@@ -224,11 +252,26 @@ def _estimate_class_prior(noisy_indices, transition):
     n_classes = len(transition)
     noisy_prior = np.bincount(noisy_indices, minlength=n_classes) / len(noisy_indices)
     prior, _ = nnls(transition.T, noisy_prior)
-    return prior / prior.sum()
+    total = prior.sum()
+    if not total > 0:
+        # nnls gives w = 0 exactly when M @ noisy_prior = 0: every label seen
+        # in y_noisy has an all-zero column in M, i.e. probability 0 under M
+        # whatever the clean prior. min_ccn_error would be 0 / 0.
+        seen = np.flatnonzero(noisy_prior).tolist()
+        raise ValueError(
+            "class_prior cannot be estimated from y_noisy: the columns "
+            f"{abbreviate(seen)} of transition_matrix, which y_noisy's labels index, "
+            "are all zero, so under this matrix (rows: true class, columns: noisy "
+            "label) none of the observed noisy labels can occur and no class prior "
+            "w >= 0 explains their frequencies. Check transition_matrix, or pass "
+            "class_prior (the clean class prior) explicitly."
+        )
+    return prior / total
 
 
 def _check_class_prior(class_prior, n_classes):
-    prior = np.asarray(class_prior, dtype=float)
+    prior = _real_array(class_prior, "class_prior",
+                        f"{n_classes} non-negative probabilities summing to 1")
     if prior.shape != (n_classes,) or np.any(prior < 0) or not np.isclose(prior.sum(), 1.0):
         raise ValueError(
             f"class_prior must be {n_classes} non-negative probabilities summing to 1."

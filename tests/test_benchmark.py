@@ -4,6 +4,7 @@ import csv
 import gzip
 import json
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -157,6 +158,23 @@ def test_synthetic_data_of_any_size():
     assert len(load_dataset("synthetic")[0]) == 2000
     with pytest.raises(ValueError, match="synthetic:N"):
         load_dataset("synthetic:many")
+
+
+@pytest.mark.parametrize("name", ["synthetic:\u00b2", "synthetic:\u0663\u0660",
+                                  "synthetic: 30", "synthetic:19"])
+def test_synthetic_size_must_be_ascii_digits(name):
+    # "\u00b2" (superscript two) passes str.isdigit() but not int()
+    with pytest.raises(ValueError, match=re.escape(f"{name!r}: write the size of the "
+                                                   "synthetic data set as synthetic:N")):
+        load_dataset(name)
+
+
+@pytest.mark.parametrize("name", ["a" * 300, "x" * 5000 + ".npz"])
+def test_a_name_too_long_for_the_file_system_is_refused(name):
+    with pytest.raises(ValueError, match=re.escape(f"{name[:40]}") +
+                       r".*\(\d+ characters\) is neither a known dataset \(digits, wine, "
+                       r"breast_cancer, synthetic\) nor a usable path: File name too long"):
+        load_dataset(name)
 
 
 def test_unknown_dataset_names_the_choices(tmp_path):

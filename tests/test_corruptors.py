@@ -366,10 +366,39 @@ def test_ccn_passes_any_X_through():
     (CCNLabelCorruptor(transition=[[1.5, -0.5], [0.0, 1.0]]), ">= 0"),
     (CCNLabelCorruptor(transition=np.eye(3)), "shape"),
     (CCNLabelCorruptor(transition={0: 7}), "not classes"),
+    # matrices and dicts that numpy or a dict lookup cannot use: the message
+    # names transition (these raised numpy's or Python's own errors before)
+    (CCNLabelCorruptor(transition=[[1.0], [0.5, 0.5]]),
+     r"transition must be .*numpy cannot read it as an array"),
+    (CCNLabelCorruptor(transition=[["a", "b"], ["c", "d"]]),
+     r"transition must be .*holds <U1 values, not real numbers"),
+    (CCNLabelCorruptor(transition=[[None, None], [None, None]]),
+     r"transition must be .*not all real numbers: it holds None"),
+    (CCNLabelCorruptor(transition=[[1j, 0], [0, 1]]), r"transition must be .*complex"),
+    (CCNLabelCorruptor(transition=np.ones((2, 2, 1)) / 2),
+     r"transition must be .*shape \(2, 2, 1\)"),
+    (CCNLabelCorruptor(transition={0: [1]}),
+     r"transition must map each label to one label .*got \[1\] \(list\) for label 0"),
 ])
 def test_bad_parameters_get_a_clear_error(corruptor, message):
     with pytest.raises(ValueError, match=message):
         corruptor.fit_resample(np.zeros((10, 2)), np.tile([0, 1], 5))
+
+
+def test_malformed_transition_is_refused_before_the_data_is_read():
+    # what can be checked without y's classes is checked first
+    with pytest.raises(ValueError, match="transition must be"):
+        CCNLabelCorruptor(transition=[[1.0], [0.5, 0.5]]).fit_resample(
+            np.zeros((4, 1)), [0, 0, 0, 0])
+
+
+def test_object_and_tensor_transition_matrices_are_accepted():
+    y = np.tile([0, 1], 50)
+    for matrix in (np.array([[1, 0], [0.5, 0.5]], dtype=object),
+                   torch.tensor([[1.0, 0.0], [0.5, 0.5]]), [[True, False], [False, True]]):
+        corruptor = CCNLabelCorruptor(transition=matrix, random_state=0)
+        corruptor.fit_resample(np.zeros((100, 1)), y)
+        np.testing.assert_allclose(corruptor.transition_, np.asarray(matrix, dtype=float))
 
 
 @pytest.mark.parametrize("corruptor", [

@@ -146,3 +146,32 @@ def test_missing_labels_are_named(y_noisy, y_pred, name, without_pandas, monkeyp
     with pytest.raises(ValueError, match=rf"{name} contains \d+ missing label\(s\) "
                                          r"\(None or NaN\) at position\(s\) \[1, "):
         ccn_hypothesis_test(y_noisy, y_pred, M2)
+
+
+@pytest.mark.parametrize("transition_matrix, class_prior, message", [
+    (np.eye(2), ["a", "b"], r"class_prior must be 2 non-negative probabilities .*<U1"),
+    (np.eye(2), [None, None], r"class_prior must be .*it holds None"),
+    ([[1.0], [0.5, 0.5]], None, r"transition_matrix must be .*numpy cannot read it"),
+    ([["a", "b"], ["c", "d"]], None, r"transition_matrix must be .*not real numbers"),
+    (None, None, r"transition_matrix must be .*it holds None"),
+])
+def test_arrays_that_are_not_real_numbers_are_named(transition_matrix, class_prior,
+                                                     message):
+    with pytest.raises(ValueError, match=message):
+        ccn_hypothesis_test([0, 1], [0, 1], transition_matrix, class_prior=class_prior)
+
+
+def test_a_prior_that_cannot_be_estimated_is_refused():
+    # Every row sends its class to label 1, yet y_noisy holds label 0 only:
+    # under this matrix the noisy labels cannot occur, the non-negative
+    # least-squares prior is w = 0 and min_ccn_error would be 0 / 0 (NaN).
+    degenerate = [[0.0, 1.0], [0.0, 1.0]]
+    with pytest.raises(ValueError, match=r"class_prior cannot be estimated .*columns "
+                                         r"\[0\] of transition_matrix.*are all zero.*pass "
+                                         r"class_prior"):
+        ccn_hypothesis_test([0, 0], [0, 0], degenerate)
+    # with the prior given, or with a label the matrix can produce, it is defined
+    given = ccn_hypothesis_test([0, 0], [0, 0], degenerate, class_prior=[0.5, 0.5])
+    assert given.min_ccn_error == 0.0 and given.epsilon == 0.0
+    estimated = ccn_hypothesis_test([0, 1], [0, 1], degenerate)
+    assert math.isfinite(estimated.epsilon) and estimated.min_ccn_error == 0.0

@@ -334,3 +334,83 @@ def test_cifar_folder_with_only_a_test_batch_is_refused(tmp_path):
         pickle.dump({b"data": np.zeros((1, 3072), np.uint8), b"labels": [0]}, handle)
     with pytest.raises(ValueError, match="holds only test_batch, no training batch"):
         load_image_files(tmp_path)
+
+
+def _idx_header(*shape):
+    return bytes([0, 0, 8, len(shape)]) + b"".join(size.to_bytes(4, "big") for size in shape)
+
+
+def test_npz_parts_of_different_image_shapes_name_the_file(tmp_path):
+    path = tmp_path / "a.npz"
+    np.savez(path, x_train=np.zeros((2, 3, 3), np.uint8), y_train=[0, 1],
+             x_test=np.zeros((2, 4, 4), np.uint8), y_test=[0, 1])
+    with pytest.raises(ValueError, match=re.escape(
+            f"different image shapes (channels, height, width): {path} (x_train, y_train): "
+            f"(1, 3, 3); {path} (x_test, y_test): (1, 4, 4)")):
+        load_image_files(path)
+
+
+def test_npz_path_holding_a_plain_npy_array_is_refused(tmp_path):
+    path = tmp_path / "a.npz"
+    with open(path, "wb") as handle:
+        np.save(handle, np.zeros((2, 3, 3), np.uint8))
+    with pytest.raises(ValueError, match=re.escape(f"{path} is a .npy array, not an .npz "
+                                                   "archive")):
+        load_image_files(path)
+
+
+def test_corrupt_gzip_stream_is_refused_naming_the_file(tmp_path):
+    _mnist_folder(tmp_path)
+    path = tmp_path / "train-images-idx3-ubyte"
+    zipped = gzip.compress(path.read_bytes())
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(
+        zipped[:10] + b"\xff" * 8 + zipped[18:])  # a broken deflate block, not truncation
+    path.unlink()
+    with pytest.raises(ValueError, match=re.escape(
+            f"{path}.gz cannot be read: its compressed data is corrupt")):
+        load_image_files(tmp_path)
+
+
+def test_idx_header_whose_shape_overflows_int64_is_refused(tmp_path):
+    # 65536**4 = 2**64 wraps around to 0 in int64: np.prod would call it empty
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(_idx_header(65536, 65536, 65536, 65536))
+    _write_idx(tmp_path / "train-labels-idx1-ubyte", [0])
+    with pytest.raises(ValueError, match=re.escape(
+            f"{tmp_path / 'train-images-idx3-ubyte'} is truncated or damaged: its header "
+            f"announces shape (65536, 65536, 65536, 65536) ({2**64} bytes) but 0 bytes")):
+        load_image_files(tmp_path)
+
+
+@pytest.mark.parametrize("images", [
+    np.zeros((2, 0, 3), np.float32),  # numpy's zero-size reduction error before
+    np.zeros((2, 3, 0), np.uint8),  # accepted before
+    np.zeros((2, 0, 2, 2), np.uint8),
+])
+def test_images_without_pixels_are_refused(tmp_path, images):
+    path = tmp_path / "a.npz"
+    np.savez(path, X=images, y=[0, 1])
+    with pytest.raises(ValueError, match=re.escape(f"{path} (X, y): images of shape ") +
+                       r".*hold no pixel; images need at least one pixel"):
+        load_image_files(path)
+
+
+def test_mnist_images_without_pixels_are_refused(tmp_path):
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(_idx_header(2, 0, 28))
+    _write_idx(tmp_path / "train-labels-idx1-ubyte", [0, 1])
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.*hold no pixel"):
+        load_image_files(tmp_path)
+
+
+def test_uint64_labels_beyond_int64_are_refused(tmp_path):
+    path = tmp_path / "a.npz"
+    np.savez(path, X=np.zeros((2, 2, 2), np.uint8), y=np.array([1, 2**63 + 5], np.uint64))
+    with pytest.raises(ValueError, match=re.escape(f"{path} (X, y): labels must fit int64; "
+                                                   f"got {2**63 + 5} (uint64)")):
+        load_image_files(path)
+    np.savez(path, X=np.zeros((2, 2, 2), np.uint8), y=np.array([1, 2**63 - 1], np.uint64))
+    assert load_image_files(path)[1].tolist() == [1, 2**63 - 1]
+
+
+def test_a_path_too_long_for_the_file_system_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="is not a usable path: File name too long"):
+        load_image_files(tmp_path / ("a" * 300))

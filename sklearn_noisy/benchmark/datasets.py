@@ -21,12 +21,19 @@ def load_dataset(name, n_samples=2000):
         protocol; ``wine`` and ``breast_cancer`` are standardised;
         ``synthetic`` is ``make_classification`` with 20 features, 10
         informative, 4 classes and ``n_samples`` rows; ``synthetic:N`` makes
-        ``N`` rows. Any other value is read as the path of an MNIST/CIFAR
-        folder, a folder of class subfolders holding PNG/JPEG images, or an
-        ``.npz`` file
+        ``N`` rows (``N >= 20``, in ASCII digits). Any other value is read as
+        the path of an MNIST/CIFAR folder, a folder of class subfolders
+        holding PNG/JPEG images, or an ``.npz`` file
         (:func:`~sklearn_noisy.benchmark.image_files.load_image_files`).
     n_samples : int, default=2000
         Size of ``synthetic``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is no known data set, no existing path (or no usable one,
+        such as a name too long for the file system), a malformed
+        ``synthetic:N``, or a path that ``load_image_files`` refuses.
     """
     name = str(name)
     if name == "digits":
@@ -42,7 +49,14 @@ def load_dataset(name, n_samples=2000):
         X, y = make_classification(n_samples=n_samples, n_features=20, n_informative=10,
                                    n_classes=4, random_state=0)
         return X.astype(np.float32), y
-    if Path(name).exists():
+    try:
+        exists = Path(name).exists()
+    except (OSError, ValueError) as error:  # a name too long for the file system
+        raise ValueError(
+            f"{_shown(name)} is neither a known dataset ({', '.join(DATASETS)}) nor a "
+            f"usable path: {error.strerror if isinstance(error, OSError) else error}."
+        ) from error
+    if exists:
         return load_image_files(name)
     if "/" in name or "\\" in name or name.endswith(".npz"):
         raise ValueError(f"{name!r}: no such file or folder.")
@@ -52,12 +66,20 @@ def load_dataset(name, n_samples=2000):
         "or an .npz file.")
 
 
+def _shown(name, limit=80):
+    """``repr(name)``, shortened to ``limit`` characters for a very long name."""
+    shown = repr(name)
+    return shown if len(shown) <= limit else f"{shown[:limit]}... ({len(name)} characters)"
+
+
 def _synthetic_size(name):
     size = name.split(":", 1)[1]
-    if not size.isdigit() or int(size) < 20:
+    # ASCII digits only: str.isdigit() also accepts digits such as "²" that
+    # int() cannot read
+    if not (size.isascii() and size.isdigit()) or int(size) < 20:
         raise ValueError(
             f"{name!r}: write the size of the synthetic data set as synthetic:N with an "
-            "integer N >= 20, e.g. synthetic:50000.")
+            "integer N >= 20 in ASCII digits, e.g. synthetic:50000.")
     return int(size)
 
 

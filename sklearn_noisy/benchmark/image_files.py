@@ -23,7 +23,8 @@ parts are concatenated. Images come out as float32, channels first, with one
 pixel rule for every format: ``uint8`` pixels are divided by 255, floating-point
 pixels already within [0, 1] are kept, and anything else (other integer types,
 floats beyond [0, 1], NaN or infinity) is refused. Labels must be integers;
-integer-valued floats such as ``1.0`` are accepted.
+integer-valued floats such as ``1.0`` are accepted, and they must fit int64.
+Images need at least one pixel.
 
 Every file that cannot be read faithfully raises :class:`ValueError` naming the
 file and the problem, as does a path below which several data sets are found
@@ -33,10 +34,12 @@ raises :class:`UnsafePickleError` (a ``ValueError`` too) before any of it runs.
 """
 
 import gzip
+import math
 import os
 import pickle
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -78,18 +81,25 @@ def load_image_files(path):
     Raises
     ------
     ValueError
-        If the files cannot be read faithfully (truncated, missing parts,
-        pixels outside the rule above, non-integer labels, X and y of different
-        lengths, images of different sizes in an image folder), or the folder
-        holds several data sets or none.
+        If the files cannot be read faithfully (truncated or corrupt, missing
+        parts, an ``.npz`` path holding a plain ``.npy`` array, images without
+        pixels, pixels outside the rule above, non-integer labels or labels
+        beyond int64, X and y of different lengths, images of different sizes
+        in an image folder or parts of different image shapes), the path is
+        unusable, or the folder holds several data sets or none.
     UnsafePickleError
         If a CIFAR batch refers to anything but numpy arrays. Subclasses both
         ``pickle.UnpicklingError`` and ``ValueError``.
     """
     path = Path(path)
-    if path.is_file() and path.suffix == ".npz":
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except (OSError, ValueError) as error:  # a name too long, a NUL byte
+        problem = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise ValueError(f"{str(path)!r} is not a usable path: {problem}.") from error
+    if is_file and path.suffix == ".npz":
         parts = _load_npz(path)
-    elif path.is_dir():
+    elif is_dir:
         parts = _load_folder(path)
     else:
         raise ValueError(
@@ -100,12 +110,24 @@ def load_image_files(path):
 
 def _load_npz(path):
     """``(X, y, source)`` parts of an ``.npz`` file."""
+    # what a damaged archive can raise: a bad zip, a corrupt deflate stream,
+    # an unsupported compression method, an encrypted member, a bad .npy header
+    damaged = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error,
+               NotImplementedError, RuntimeError)
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+    except damaged as error:
+        raise ValueError(f"{path} cannot be read as an .npz file: {error}") from error
+    if not isinstance(loaded, np.lib.npyio.NpzFile):  # np.load read a plain .npy
+        raise ValueError(
+            f"{path} is a .npy array, not an .npz archive: save the images and labels "
+            "together with np.savez(path, X=images, y=labels).")
+    try:
+        with loaded as npz:
             names = sorted(npz.files)
             arrays = {name: npz[name] for name in names
                       if name in ("X", "y", "x_train", "y_train", "x_test", "y_test")}
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
+    except damaged as error:
         raise ValueError(f"{path} cannot be read as an .npz file: {error}") from error
     if {"X", "y"} <= arrays.keys():
         return [(arrays["X"], arrays["y"], f"{path} (X, y)")]
@@ -230,8 +252,11 @@ def _read_idx(path):
     try:
         with opener(path, "rb") as handle:
             data = handle.read()
-    except (OSError, EOFError) as error:  # corrupt or truncated .gz
+    except (OSError, EOFError) as error:  # truncated .gz, gzip.BadGzipFile
         raise ValueError(f"{path} cannot be read: {error}") from error
+    except zlib.error as error:  # a corrupt deflate stream inside the .gz
+        raise ValueError(
+            f"{path} cannot be read: its compressed data is corrupt ({error}).") from error
     if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != 0x08:
         raise ValueError(
             f"{path} is not an unsigned-byte IDX file: it starts with {data[:4].hex()}, "
@@ -240,7 +265,7 @@ def _read_idx(path):
     if data[3] == 0 or len(data) < offset:
         raise ValueError(f"{path} has a broken IDX header.")
     shape = tuple(int.from_bytes(data[i:i + 4], "big") for i in range(4, offset, 4))
-    expected = int(np.prod(shape))
+    expected = math.prod(shape)  # Python ints: np.prod would wrap around in int64
     if len(data) - offset != expected:
         raise ValueError(
             f"{path} is truncated or damaged: its header announces shape {shape} "
@@ -310,18 +335,27 @@ def _cifar_part(path, labels_key):
 
 def _stack(parts):
     """Check each ``(X, y, source)`` part, then stack them as float32 images."""
-    images, labels = [], []
+    images, labels, sources = [], [], []
     for X, y, source in parts:
         X, y = _channels_first(np.asarray(X), source), _integer_labels(y, source)
+        if 0 in X.shape[1:]:
+            raise ValueError(
+                f"{source}: images of shape {X.shape[1:]} (channels, height, width) hold "
+                "no pixel; images need at least one pixel.")
         if len(X) != len(y):
             raise ValueError(f"{source}: {len(X)} images but {len(y)} labels.")
         if len(X) == 0:
             raise ValueError(f"{source}: holds no images.")
         images.append((X, _pixel_scale(X, source)))
         labels.append(y)
+        sources.append(source)
     shapes = {X.shape[1:] for X, _ in images}
     if len(shapes) > 1:
-        raise ValueError(f"the parts have different image shapes: {sorted(shapes)}.")
+        listed = "; ".join(f"{source}: {X.shape[1:]}"
+                           for (X, _), source in zip(images, sources))
+        raise ValueError(
+            f"the parts have different image shapes (channels, height, width): {listed}. "
+            "All images must have one shape.")
     # filled part by part, so that parts of different dtypes each get their scale
     out = np.empty((sum(len(X) for X, _ in images), *shapes.pop()), dtype=np.float32)
     start = 0
@@ -384,4 +418,9 @@ def _integer_labels(y, source):
         raise ValueError(
             f"{source}: labels must be integers; got dtype {y.dtype} (encode class "
             "names first, e.g. with sklearn.preprocessing.LabelEncoder).")
+    elif y.dtype.kind == "u" and y.size and y.max() > np.iinfo(np.int64).max:
+        raise ValueError(
+            f"{source}: labels must fit int64; got {int(y.max())} ({y.dtype}), which "
+            "would wrap around (encode the labels as 0 .. n_classes - 1 first, e.g. "
+            "with sklearn.preprocessing.LabelEncoder).")
     return y.astype(np.int64)

@@ -9,8 +9,8 @@ from .flywheel import FlywheelClassifier
 from .hypothesis import CCNTestResult, ccn_hypothesis_test
 from .seal import SEALClassifier
 from .sln import SLNClassifier
+from ._version import __version__
 
-__version__ = "0.1.0.dev0"
 
 __all__ = [
     "CCNLabelCorruptor",

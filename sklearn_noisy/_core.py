@@ -241,6 +241,10 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         else:
             object.__setattr__(self, name, value)
 
+    # skorch's repr shows the fitted modules and hides the hyperparameters;
+    # scikit-learn's shows the parameters that differ from their defaults.
+    __repr__ = BaseEstimator.__repr__
+
     def __sklearn_is_fitted__(self):
         return hasattr(self, "label_encoder_") and hasattr(self, "module_")
 

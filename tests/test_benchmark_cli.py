@@ -222,3 +222,13 @@ def test_resume_runs_again_a_cell_whose_line_was_cut(tmp_path, capsys, monkeypat
     cli.main(arguments)
     assert "resuming: 2 of 2 cells already" in capsys.readouterr().out
     assert data_lines(results) == lines
+
+
+def test_console_script_usage_names_itself(monkeypatch, capsys):
+    from sklearn_noisy.benchmark.__main__ import build_parser
+
+    monkeypatch.setattr("sys.argv", ["/usr/bin/sklearn-noisy-benchmark", "--help"])
+    assert build_parser().format_usage().startswith("usage: sklearn-noisy-benchmark")
+    monkeypatch.setattr("sys.argv", ["/x/sklearn_noisy/benchmark/__main__.py"])
+    assert build_parser().format_usage().startswith(
+        "usage: python -m sklearn_noisy.benchmark")

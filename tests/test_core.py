@@ -303,3 +303,14 @@ def test_a_trailing_batch_of_one_sample_joins_the_batch_before(data):
     clf = CrossEntropyClassifier(BatchNormMLP, batch_size=32, **FAST).fit(X[:n], y[:n])
     sizes = clf.history_[-1, "batches", :, "train_batch_size"]
     assert sizes == [32, 33] and sum(sizes) == n
+
+
+def test_repr_shows_the_changed_parameters_fitted_or_not(data):
+    from sklearn_noisy import SEALClassifier
+
+    clf = SEALClassifier(n_iterations=1, max_epochs=2)
+    assert repr(clf) == "SEALClassifier(max_epochs=2, n_iterations=1)"
+    X, y = data
+    assert repr(clf.fit(X, y)) == "SEALClassifier(max_epochs=2, n_iterations=1)"
+    assert repr(CrossEntropyClassifier(module__dropout=0.2)) == (
+        "CrossEntropyClassifier(module__dropout=0.2)")

@@ -37,7 +37,7 @@ from .runner import (
     summarise,
 )
 
-PROG = "python -m sklearn_noisy.benchmark"
+CONSOLE_SCRIPT = "sklearn-noisy-benchmark"
 RESULTS_FILE = "results.csv"
 #: exit status after Ctrl-C, as a shell reports a process ended by SIGINT
 INTERRUPTED = 128 + signal.SIGINT
@@ -46,7 +46,7 @@ INTERRUPTED = 128 + signal.SIGINT
 def build_parser():
     """The command line's argument parser (without the checks of :func:`check_args`)."""
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=program_name(),
         description="Compare noisy-label methods: corrupt the training labels, "
                     "fit each method, score it on clean test labels.",
     )
@@ -327,6 +327,13 @@ def _prepare_output(parser, args):
     if not os.access(args.output, os.W_OK | os.X_OK):
         parser.error(f"argument --output: cannot write into {args.output}.")
     return created
+
+
+def program_name():
+    """How the user started the benchmark: the console script or ``python -m``."""
+    if Path(sys.argv[0]).name == CONSOLE_SCRIPT:
+        return CONSOLE_SCRIPT
+    return "python -m sklearn_noisy.benchmark"
 
 
 def main(argv=None):

@@ -232,3 +232,29 @@ def test_console_script_usage_names_itself(monkeypatch, capsys):
     monkeypatch.setattr("sys.argv", ["/x/sklearn_noisy/benchmark/__main__.py"])
     assert build_parser().format_usage().startswith(
         "usage: python -m sklearn_noisy.benchmark")
+
+
+def test_a_classifier_of_your_own_by_module_and_class(tmp_path, capsys):
+    from sklearn_noisy.benchmark.__main__ import main
+
+    main(["--dataset", "wine", "--methods", "ce", "sklearn.linear_model:LogisticRegression",
+          "--rates", "0.2", "--seeds", "0", "--n-jobs", "1", "--output", str(tmp_path / "o")])
+    out = capsys.readouterr().out
+    table = [line for line in out.splitlines() if "LogisticRegression" in line]
+    assert table and "±" not in table[0]        # one seed: no spread
+    assert table[0].rstrip().endswith("nan")    # no noise_scores_: no detection AUC
+
+
+@pytest.mark.parametrize("method, message", [
+    ("nosuchmodule:Thing", "cannot be imported"),
+    ("sklearn.linear_model:NoSuchClass", "cannot be imported"),
+    ("math:pi", "not a scikit-learn classifier"),
+    ("ce2", "unknown method"),
+])
+def test_methods_that_cannot_be_used_are_refused(method, message, capsys):
+    from sklearn_noisy.benchmark.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dataset", "wine", "--methods", method])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

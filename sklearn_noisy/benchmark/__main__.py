@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import DATASETS, check_splittable, load_dataset
-from .methods import METHODS, available_methods
+from .methods import METHODS, available_methods, method_class, method_label
 from .runner import (
     NOISE_TYPES,
     RECORD_FIELDS,
@@ -60,8 +60,10 @@ def build_parser():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4],
                         help="seeds >= 0 of the split, the corruptor and the methods")
     parser.add_argument("--methods", nargs="+", default=available_methods(),
-                        choices=list(METHODS),
-                        help="default: all (cleanlab when it is installed)")
+                        help=f"{', '.join(METHODS)}, or module:Class for a scikit-learn "
+                             "classifier of your own (its noise_scores_ give the "
+                             "detection AUC when it has them); default: all "
+                             "(cleanlab when it is installed)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--n-jobs", type=int, default=None,
                         help="(rate, seed) splits run in parallel processes; default: one "
@@ -109,7 +111,14 @@ def check_args(parser, args):
     args.rates = list(dict.fromkeys(args.rates))
     args.seeds = list(dict.fromkeys(args.seeds))
     args.methods = list(dict.fromkeys(args.methods))
-    missing = [name for name in args.methods if name not in available_methods()]
+    for name in args.methods:
+        if name not in METHODS:
+            try:
+                method_class(name)
+            except ValueError as exc:
+                parser.error(f"argument --methods: {exc}")
+    missing = [name for name in args.methods
+               if name in METHODS and name not in available_methods()]
     if missing:
         parser.error(f"argument --methods: {', '.join(missing)} needs the cleanlab "
                      "package (pip install 'sklearn_noisy[benchmark]').")
@@ -287,9 +296,12 @@ def format_table(rows):
     lines = [f"{'noise':>6} {'method':<{width}} {'accuracy (mean ± std)':>22} "
              f"{'fit s':>7} {'detection AUC':>14}"]
     for row in rows:
+        # One seed has no spread to show.
+        spread = (f"± {100 * row['accuracy_std']:>5.2f}" if row.get("n_seeds", 2) > 1
+                  else " " * 7)
         lines.append(
             f"{row['noise_rate']:>6.0%} {row['method']:<{width}} "
-            f"{100 * row['accuracy_mean']:>14.2f} ± {100 * row['accuracy_std']:>5.2f} "
+            f"{100 * row['accuracy_mean']:>14.2f} {spread} "
             f"{row['fit_seconds']:>7.2f} {row['detection_auc']:>14.3f}"
         )
     return "\n".join(lines)
@@ -358,7 +370,7 @@ def main(argv=None):
                 break
         raise
 
-    labels = [METHODS[name][0] for name in args.methods]
+    labels = [method_label(name) for name in args.methods]
     grid = {(args.dataset, args.noise, rate, seed, label): index for index, (rate, seed, label)
             in enumerate((r, s, m) for r in args.rates for s in args.seeds for m in labels)}
     done = {cell_key(result): result for result in old if cell_key(result) in grid}

@@ -22,9 +22,9 @@ class MethodDetails:
 
     Attributes
     ----------
-    false_positive_rate, true_positive_rate : ndarray
+    false_positive_rate, true_positive_rate : ndarray or None
         The detection ROC curve of the method's noise scores against the
-        corruptor's noise mask.
+        corruptor's noise mask; None for an estimator without noise scores.
     seal_distances : list of ndarray or None
         SEAL only: per iteration, ``d_i = 1 - s_i[true class]`` for every
         training sample, the total variation distance between the averaged
@@ -78,8 +78,11 @@ def attach_recorders(estimator):
 def collect_details(estimator, recorder, split):
     """The :class:`MethodDetails` of a fitted ``estimator`` on ``split``."""
     mask = split.noise_mask
-    if detection_is_defined(mask):
-        fpr, tpr, _ = roc_curve(mask, estimator.noise_scores_)
+    scores = getattr(estimator, "noise_scores_", None)
+    if scores is None:
+        fpr = tpr = None   # a classifier of the user's own, without noise scores
+    elif detection_is_defined(mask):
+        fpr, tpr, _ = roc_curve(mask, scores)
     else:
         fpr = tpr = np.array([0.0, 1.0])
     details = MethodDetails(fpr, tpr, mask)

@@ -50,6 +50,8 @@ def plot_roc_curves(results, folder):
     for axis, rate in zip(axes[0], rates):
         for result in (r for r in results if r.noise_rate == rate):
             details = result.details
+            if details.false_positive_rate is None:
+                continue
             axis.plot(details.false_positive_rate, details.true_positive_rate,
                       label=f"{result.method} (AUC {result.detection_auc:.3f})")
         axis.plot([0, 1], [0, 1], color="grey", linestyle=":")

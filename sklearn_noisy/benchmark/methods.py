@@ -1,5 +1,6 @@
-"""The estimators the benchmark compares, by short name."""
+"""The estimators the benchmark compares, by short name or ``module:Class``."""
 
+import importlib
 import importlib.util
 
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -77,12 +78,50 @@ def available_methods():
     return [name for name in METHODS if name != "cleanlab" or cleanlab_installed]
 
 
-def make_method(name, random_state, device="cpu"):
-    """A fresh estimator of method ``name`` with its default parameters."""
-    try:
-        _, estimator_class = METHODS[name]
-    except KeyError:
+def method_label(name):
+    """The name of method ``name`` in tables: its label, or the class name."""
+    if name in METHODS:
+        return METHODS[name][0]
+    return name.rpartition(":")[2]
+
+
+def method_class(name):
+    """The estimator class of a registered short name or of ``module:Class``.
+
+    ``module:Class`` imports ``module`` (your own code, as you would import it
+    yourself) and takes any scikit-learn classifier from it.
+    """
+    if name in METHODS:
+        return METHODS[name][1]
+    module_name, colon, class_name = name.partition(":")
+    if not (colon and module_name and class_name):
         raise ValueError(
-            f"unknown method {name!r}; choose from {', '.join(METHODS)}."
-        ) from None
-    return estimator_class(random_state=random_state, device=device)
+            f"unknown method {name!r}; choose from {', '.join(METHODS)}, or name a "
+            "classifier of your own as module:Class (e.g. mypackage.models:MyClassifier)."
+        )
+    try:
+        estimator_class = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"method {name!r} cannot be imported: {exc}") from None
+    if not (isinstance(estimator_class, type)
+            and all(hasattr(estimator_class, attr) for attr in ("fit", "predict", "score"))):
+        raise ValueError(
+            f"method {name!r} is not a scikit-learn classifier class (with fit, predict "
+            "and score)."
+        )
+    return estimator_class
+
+
+def make_method(name, random_state, device="cpu"):
+    """A fresh estimator of method ``name`` with its default parameters.
+
+    ``random_state`` and ``device`` are passed when the estimator has them.
+    """
+    estimator_class = method_class(name)
+    if name in METHODS:
+        return estimator_class(random_state=random_state, device=device)
+    estimator = estimator_class()
+    settable = estimator.get_params() if hasattr(estimator, "get_params") else {}
+    options = {key: value for key, value in
+               (("random_state", random_state), ("device", device)) if key in settable}
+    return estimator.set_params(**options) if options else estimator

@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 from ..corruptors import CCNLabelCorruptor, IDNLabelCorruptor
 from .datasets import load_dataset
 from .details import MethodDetails, attach_recorders, collect_details, detection_is_defined
-from .methods import METHODS, make_method
+from .methods import METHODS, make_method, method_label
 
 NOISE_TYPES = ("idn", "idn-projection", "symmetric", "pair")
 
@@ -109,15 +109,17 @@ def fit_and_score(estimator, split):
         Clean test accuracy.
     detection_auc : float
         ROC-AUC of ``noise_scores_`` against the corruptor's noise mask (NaN
-        when nothing, or everything, was flipped).
+        when nothing, or everything, was flipped, or when the estimator has
+        no ``noise_scores_``).
     fit_seconds : float
     """
     start = time.perf_counter()
     estimator.fit(split.X_train, split.y_noisy)
     fit_seconds = time.perf_counter() - start
     mask = split.noise_mask
-    auc = (roc_auc_score(mask, estimator.noise_scores_)
-           if detection_is_defined(mask) else float("nan"))
+    scores = getattr(estimator, "noise_scores_", None)
+    auc = (roc_auc_score(mask, scores)
+           if scores is not None and detection_is_defined(mask) else float("nan"))
     return float(estimator.score(split.X_test, split.y_test)), float(auc), fit_seconds
 
 
@@ -134,7 +136,7 @@ def run_cell(dataset, X, y, noise, rate, seed, methods, device="cpu", details=Fa
         recorder = attach_recorders(estimator) if details else None
         accuracy, auc, fit_seconds = fit_and_score(estimator, split)
         results.append(CellResult(
-            dataset, noise, rate, seed, METHODS[name][0], accuracy, fit_seconds, auc,
+            dataset, noise, rate, seed, method_label(name), accuracy, fit_seconds, auc,
             float(split.noise_mask.mean()),
             collect_details(estimator, recorder, split) if details else None,
         ))

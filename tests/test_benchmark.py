@@ -1,6 +1,7 @@
 """The benchmark package: method registry, one small run and the table."""
 
 import csv
+import dataclasses
 import gzip
 import json
 import pickle
@@ -41,6 +42,11 @@ def test_small_run_and_aligned_table():
     assert results[0].actual_noise_rate == pytest.approx(0.2, abs=0.1)
     lines = format_table(summarise(results)).splitlines()
     assert len(lines) == 3
+    assert not any("±" in line for line in lines[1:])   # one seed: no spread
+    assert all(len(line) == len(lines[0]) for line in lines)
+    two_seeds = [r for r in results] + [
+        dataclasses.replace(r, seed=1, accuracy=r.accuracy / 2) for r in results]
+    lines = format_table(summarise(two_seeds)).splitlines()
     assert len({line.index("±") for line in lines[1:]}) == 1
     assert all(len(line) == len(lines[0]) for line in lines)
 

@@ -7,6 +7,7 @@ from torch.nn import functional as F
 # log(p + 1e-8) as in the confidence regulariser's reference code: without
 # the floor the regulariser is unbounded below.
 _LOG_FLOOR = 1e-8
+_DMI_RIDGE = 1e-6
 
 
 def dmi_loss(logits, labels, epsilon=1e-3):
@@ -16,7 +17,12 @@ def dmi_loss(logits, labels, epsilon=1e-3):
     ``P`` the softmax of ``logits`` over the batch. As in the authors' code
     the joint matrix is not divided by the batch size (that only shifts the
     loss by a constant) and ``epsilon`` keeps the logarithm finite when a
-    batch misses a class.
+    batch misses a class. Unlike the authors' code, ``1e-6`` is added to the
+    joint matrix's diagonal: when the matrix is singular (a network that
+    predicts one class for a whole batch) the gradient of the determinant is
+    otherwise ``0 * inf`` and turns the weights into NaN; against the
+    diagonal's counts (about ``batch_size / n_classes``) the change is
+    negligible.
 
     Parameters
     ----------
@@ -32,7 +38,8 @@ def dmi_loss(logits, labels, epsilon=1e-3):
     probabilities = torch.softmax(logits, dim=1)
     labels_one_hot = nn.functional.one_hot(labels, logits.shape[1]).to(probabilities.dtype)
     joint = labels_one_hot.T @ probabilities
-    return -torch.log(torch.abs(torch.linalg.det(joint.float())) + epsilon)
+    ridge = _DMI_RIDGE * torch.eye(joint.shape[0], device=joint.device)
+    return -torch.log(torch.abs(torch.linalg.det(joint.float() + ridge)) + epsilon)
 
 
 class DMILoss(nn.Module):

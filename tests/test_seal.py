@@ -221,3 +221,12 @@ def test_invalid_parameters(data, params, message):
     X, y = data
     with pytest.raises(ValueError, match=message):
         SEALClassifier(**params).fit(X, y)
+
+
+def test_dmi_iteration_does_not_diverge_when_a_batch_collapses_to_one_class():
+    # scikit-learn's check data: the L_DMI network soon predicts one class for
+    # whole batches; a singular joint matrix used to turn the weights into NaN.
+    from sklearn.utils.estimator_checks import check_fit_check_is_fitted
+
+    check_fit_check_is_fitted("SEALClassifier", SEALClassifier(
+        first_loss="dmi", max_epochs=20, n_iterations=1, reinitialize=False))

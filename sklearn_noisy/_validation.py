@@ -1,5 +1,6 @@
 """Input checks shared by the estimators, the corruptors and the CCN test."""
 
+import numbers
 import sys
 
 import numpy as np
@@ -46,3 +47,24 @@ def abbreviate(values, limit=6):
         return repr(values)
     shown = ", ".join(repr(value) for value in values[: limit - 1])
     return f"[{shown}, ..., {values[-1]!r}] ({len(values)} in all)"
+
+
+def as_real_array(value):
+    """``(values, problem)``: ``value`` as a float64 ndarray, or why it is not one.
+
+    ``problem`` is None when ``value`` holds real numbers only; otherwise
+    ``values`` may be None and ``problem`` says what is wrong, for the
+    caller's error message.
+    """
+    try:
+        values = np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged rows, a CUDA tensor
+        return None, f"numpy cannot read it as an array ({error})"
+    if values.dtype.kind in "USVMmc":
+        return values, f"it holds {values.dtype} values, not real numbers"
+    if values.dtype.kind == "O":
+        others = [item for item in values.ravel().tolist()
+                  if not isinstance(item, numbers.Real)]
+        if others:  # None, strings, nested sequences in an object array
+            return values, f"its entries are not all real numbers: it holds {others[0]!r}"
+    return values.astype(np.float64), None

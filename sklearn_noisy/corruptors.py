@@ -31,7 +31,7 @@ from ._core import NoisyLabelClassifier
 from ._random import draw_seed
 from ._recording import EpochSoftmaxAverage
 from .cross_entropy import CrossEntropyClassifier
-from ._validation import abbreviate, refuse_missing_labels
+from ._validation import abbreviate, as_real_array, refuse_missing_labels
 
 #: CIFAR-10 class-conditional flips of the SLN and GCE papers
 #: (airplane 0, automobile 1, bird 2, cat 3, deer 4, dog 5, frog 6, horse 7,
@@ -158,21 +158,7 @@ def _check_transition_structure(transition):
                     f"({type(target).__name__}) for label {source!r}."
                 ) from None
         return None
-    problem = None
-    try:
-        values = np.asarray(_to_host(transition))
-    except (ValueError, TypeError) as error:  # ragged rows, for instance
-        values, problem = None, f"numpy cannot read it as an array ({error})"
-    if values is not None:
-        others = ([value for value in values.ravel().tolist()
-                   if not isinstance(value, numbers.Real)]
-                  if values.dtype.kind == "O" else [])
-        if values.dtype.kind in "USVMmc":
-            problem = f"it holds {values.dtype} values, not real numbers"
-        elif others:  # None, strings, nested sequences in an object array
-            problem = f"its entries are not all real numbers: it holds {others[0]!r}"
-        else:
-            values = values.astype(np.float64)
+    values, problem = as_real_array(_to_host(transition))
     if problem is None and (values.ndim != 2 or values.shape[0] != values.shape[1]):
         problem = f"it has shape {values.shape}"
     if problem is not None:

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import nnls
 from sklearn.utils import check_consistent_length, column_or_1d
 
-from ._validation import abbreviate, refuse_missing_labels
+from ._validation import abbreviate, as_real_array, refuse_missing_labels
 
 
 @dataclass(frozen=True)
@@ -195,22 +195,10 @@ def _check_label_sets(y_noisy, y_pred):
 
 def _real_array(value, name, expected):
     """``value`` as a float64 ndarray, or a ValueError naming ``name``."""
-    problem = None
-    try:
-        values = np.asarray(value)
-    except (ValueError, TypeError) as error:  # ragged rows, a CUDA tensor
-        values, problem = None, f"numpy cannot read it as an array ({error})"
-    if values is not None:
-        others = ([item for item in values.ravel().tolist()
-                   if not isinstance(item, numbers.Real)]
-                  if values.dtype.kind == "O" else [])
-        if values.dtype.kind in "USVMmc":
-            problem = f"it holds {values.dtype} values, not real numbers"
-        elif others:  # None, strings, nested sequences in an object array
-            problem = f"its entries are not all real numbers: it holds {others[0]!r}"
+    values, problem = as_real_array(value)
     if problem is not None:
         raise ValueError(f"{name} must be {expected}; {problem}.")
-    return values.astype(np.float64)
+    return values
 
 
 def _check_transition_matrix(transition_matrix):

@@ -14,9 +14,11 @@ once, on a copy, with the whole training tensor (the tabular ones use it to
 learn each feature's scale).
 
 Tabular data gets :class:`GaussianJitter`; images ``(n, H, W)`` or
-``(n, C, H, W)`` get :class:`RandomShiftFlip` (weak: the crops and flips of
-the papers' CIFAR recipes) and :class:`RandomAffineCutout` (strong: a
+``(n, C, H, W)`` get :class:`RandomShiftFlip` (weak: sub-pixel shifts with
+reflected borders, and flips) and :class:`RandomAffineCutout` (strong: a
 RandAugment-style mix of geometric and photometric changes plus cutout).
+:class:`RandomCropFlip` is the papers' CIFAR augmentation exactly: a random
+crop of the zero-padded image, whole pixels only, and a horizontal flip.
 """
 
 import functools
@@ -148,6 +150,63 @@ class RandomShiftFlip:
 
     def __repr__(self):
         return f"RandomShiftFlip(max_shift={self.max_shift}, flip={self.flip})"
+
+
+class RandomCropFlip:
+    """Random crop after zero padding, and horizontal flip: the CIFAR recipe.
+
+    Every image is padded with ``padding`` zero pixels on each side and a
+    window of its original size is cut out at a random whole-pixel offset,
+    then flipped left-right with probability 1/2, as torchvision's
+    ``RandomCrop(32, padding=4)`` followed by ``RandomHorizontalFlip()``.
+    Unlike :class:`RandomShiftFlip`, which resamples the image at a
+    sub-pixel shift and reflects its borders, every output pixel is an input
+    pixel or a zero.
+
+    Parameters
+    ----------
+    padding : int, default=4
+        Zero pixels added on each side; offsets run from ``-padding`` to
+        ``padding`` in each direction.
+    flip : bool, default=True
+        Flip half of the images left-right. Turn it off for data where
+        mirror images mean something else (digits, text).
+
+    Notes
+    -----
+    The zeros are zeros of the input: with the papers' normalisation inside
+    the network (see :func:`~sklearn_noisy.networks.normalized`) they are
+    black pixels, as in torchvision, where the padding happens before the
+    normalisation.
+    """
+
+    def __init__(self, padding=4, flip=True):
+        self.padding = padding
+        self.flip = flip
+
+    def __call__(self, X, generator=None):
+        if not (isinstance(self.padding, int) and self.padding >= 0):
+            raise ValueError(
+                f"padding must be a non-negative int; got {self.padding!r}.")
+        images = with_channel_axis(X)
+        n, channels, height, width = images.shape
+        pad = self.padding
+        padded = F.pad(images, (pad, pad, pad, pad))
+        offsets = torch.randint(0, 2 * pad + 1, (n, 2), generator=generator,
+                                device=X.device)
+        rows = offsets[:, :1] + torch.arange(height, device=X.device)
+        cols = offsets[:, 1:] + torch.arange(width, device=X.device)
+        if self.flip:
+            flipped = _draw(torch.rand, images, generator, (n, 1)) < 0.5
+            cols = torch.where(flipped, cols.flip(1), cols)
+        # Two gathers, rows then columns, pick every sample's own window.
+        rows = rows[:, None, :, None].expand(n, channels, height, width + 2 * pad)
+        cropped = padded.gather(2, rows)
+        cols = cols[:, None, None, :].expand(n, channels, height, width)
+        return cropped.gather(3, cols).reshape(X.shape)
+
+    def __repr__(self):
+        return f"RandomCropFlip(padding={self.padding}, flip={self.flip})"
 
 
 class RandomAffineCutout:

@@ -1,5 +1,6 @@
 """Default networks, the optional torchvision backbone and the papers' networks."""
 
+import pickle
 import subprocess
 import sys
 
@@ -8,11 +9,14 @@ import pytest
 import torch
 
 from sklearn_noisy import CrossEntropyClassifier
+from sklearn_noisy._checkpoint import describe
 from sklearn_noisy.networks import (
     MLP,
+    Normalize,
     SmallCNN,
     build_network,
     default_network,
+    normalized,
     preact_resnet18,
     resnet18,
     resnet32,
@@ -111,3 +115,80 @@ def test_seal_mnist_cnn_adapts_its_linear_layer_to_the_image_size():
 def test_wide_resnet_refuses_a_depth_that_is_not_6n_plus_4(depth):
     with pytest.raises(ValueError, match="6n"):
         wide_resnet((3, 32, 32), 10, depth=depth)
+
+
+# ----------------------------------------------------------------------
+# normalized: a fixed input normalisation in front of a network
+# ----------------------------------------------------------------------
+def test_normalize_standardises_each_channel():
+    layer = Normalize(mean=(1.0, 2.0), std=(2.0, 4.0))
+    X = torch.tensor([[[[3.0]], [[10.0]]]])  # (1, 2, 1, 1)
+    assert layer(X).flatten().tolist() == [1.0, 2.0]
+    assert Normalize(0.5, 0.25)(torch.full((1, 3, 3), 1.0)).unique().tolist() == [2.0]
+    assert set(layer.state_dict()) == {"mean", "std"}
+    assert not list(layer.parameters())
+
+
+@pytest.mark.parametrize("mean, std, message", [
+    ((0.5, 0.5), (1.0,), "one value per channel"),
+    ((), (), "one value per channel"),
+    ((0.5,), (0.0,), "every std must be positive"),
+])
+def test_normalize_refuses_bad_statistics(mean, std, message):
+    with pytest.raises(ValueError, match=message):
+        Normalize(mean, std)
+    with pytest.raises(ValueError, match=message):
+        normalized(wide_resnet, mean, std)
+
+
+def test_normalized_networks_see_normalised_inputs_with_routed_parameters():
+    factory = normalized(wide_resnet, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    network = build_network(factory, (3, 32, 32), 10, {"depth": 10, "widen_factor": 1})
+    inner = build_network(wide_resnet, (3, 32, 32), 10, {"depth": 10, "widen_factor": 1})
+    inner.load_state_dict(network.network.state_dict())
+    X = torch.rand(4, 3, 32, 32)
+    network.eval(), inner.eval()
+    torch.testing.assert_close(network(X), inner((X - 0.5) / 0.25))
+    assert sum(p.numel() for p in network.parameters()) == sum(
+        p.numel() for p in inner.parameters())
+    assert repr(factory) == ("normalized(sklearn_noisy.networks.wide_resnet, "
+                             "mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))")
+
+
+def test_normalized_refuses_module_instances():
+    with pytest.raises(TypeError, match="nn.Sequential"):
+        normalized(MLP(4, 2), mean=(0.0,), std=(1.0,))
+
+
+def test_the_fitted_network_normalises_at_predict_too_and_pickles():
+    rng = np.random.default_rng(0)
+    X = rng.random((32, 1, 8, 8)).astype(np.float32)
+    y = np.repeat([0, 1], 16)
+    factory = normalized(SmallCNN, mean=(0.5,), std=(0.2,))
+    clf = CrossEntropyClassifier(factory, max_epochs=1, batch_size=16,
+                                 random_state=0).fit(X, y)
+    inner = clf.module_.network.eval()
+    with torch.no_grad():
+        expected = torch.softmax(inner((torch.as_tensor(X) - 0.5) / 0.2).double(), dim=1)
+    np.testing.assert_allclose(clf.predict_proba(X), expected.numpy(), atol=1e-6)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X))
+    assert restored.module_.normalize.std.flatten().tolist() == [pytest.approx(0.2)]
+
+
+def test_checkpoint_descriptions_tell_normalized_networks_apart():
+    base = describe(normalized(wide_resnet, mean=(0.5,), std=(0.25,)))
+    assert base == describe(normalized(wide_resnet, mean=(0.5,), std=(0.25,)))
+    assert base != describe(normalized(wide_resnet, mean=(0.4,), std=(0.25,)))
+    assert base != describe(normalized(resnet32, mean=(0.5,), std=(0.25,)))
+
+    def widened(widen_factor):
+        def factory(input_shape, n_classes):
+            return wide_resnet(input_shape, n_classes, widen_factor=widen_factor)
+        return factory
+
+    # Closures of the same name differ by what they captured.
+    assert describe(normalized(widened(1), (0.5,), (0.25,))) != describe(
+        normalized(widened(2), (0.5,), (0.25,)))
+    with pytest.raises(ValueError, match="lambda"):
+        describe(normalized(lambda input_shape, n_classes: None, (0.5,), (0.25,)))

@@ -7,6 +7,7 @@ from .corruptors import CCNLabelCorruptor, IDNLabelCorruptor
 from .cross_entropy import CrossEntropyClassifier
 from .flywheel import FlywheelClassifier
 from .hypothesis import CCNTestResult, ccn_hypothesis_test
+from .recipes import paper_recipe
 from .seal import SEALClassifier
 from .sln import SLNClassifier
 from ._version import __version__
@@ -22,6 +23,7 @@ __all__ = [
     "SLNClassifier",
     "ccn_hypothesis_test",
     "CCNTestResult",
+    "paper_recipe",
     "Pipeline",
     "make_pipeline",
 ]

@@ -9,7 +9,8 @@ changes what a scikit-learn user would trip over:
 * input is validated with scikit-learn's utilities, labels may be any
   classes, the network is chosen from the shape of X at fit time;
 * everything is trained on unless ``train_split`` asks for a validation part;
-* the data lives as one tensor on the device and batches are drawn by index;
+* the data lives as one tensor on the device and batches are drawn by index
+  (or, for a ``torch.utils.data.Dataset``, loaded by index batch by batch);
 * a fit either succeeds or leaves the estimator as it was.
 
 A fit is a sequence of *training stages*: one run of skorch's fit loop over
@@ -32,30 +33,46 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import (
     Interval,
+    StrOptions,
     validate_parameter_constraints,
 )
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit
 from skorch.utils import TeeGenerator
 from torch.utils.data import Subset
 
+from ._callbacks import TrainAugmentation
 from ._data import SequentialBatches, ShuffledBatches, TrainingData, base_and_indices
 from ._docstrings import shared_parameters
 from ._history import BatchHistory
+from ._loading import LazyFeatures, dataset_labels, is_user_dataset, sample_input
+from ._precision import PRECISIONS, LossScaling, autocast
 from ._random import FitRandomness, derived_seed, draw_seed
 from ._validation import refuse_missing_labels
 from .exceptions import TrainingDivergedError
 from .networks import build_network
 
 #: Prefixes of the skorch-style ``prefix__name=value`` keyword parameters.
-ROUTED_PREFIXES = ("module__", "optimizer__", "callbacks__")
+ROUTED_PREFIXES = ("module__", "optimizer__", "callbacks__", "iterator_train__",
+                   "iterator_valid__", "compile__")
 
-#: Rows per forward pass at inference; large batches amortise Python overhead.
-INFERENCE_BATCH_SIZE = 4096
+#: Rows per forward pass at inference, by device type and input kind
+#: (``benchmarks/bench_inference_batch.py`` measures them): large batches
+#: amortise Python overhead for small dense networks, but on a CPU a
+#: convolution's activations for thousands of images fall out of the
+#: caches, and 256 images per pass are faster than 4096.
+INFERENCE_BATCH_SIZES = {("cpu", "tabular"): 4096, ("cpu", "images"): 256,
+                         ("cuda", "tabular"): 4096, ("cuda", "images"): 1024}
+
+
+def inference_batch_size(device, input_shape):
+    """Rows per forward pass of an evaluation pass, for inputs of ``input_shape``."""
+    kind = "images" if len(input_shape) >= 2 else "tabular"
+    return INFERENCE_BATCH_SIZES[torch.device(device).type, kind]
 
 
 def check_device(device):
@@ -89,19 +106,22 @@ def one_hot(labels, n_classes, device=None):
     return torch.nn.functional.one_hot(labels.long(), n_classes).float()
 
 
-def eval_softmax(network, X, augment=None, dtype=torch.float32,
-                 batch_size=INFERENCE_BATCH_SIZE):
-    """Eval-mode softmax of ``network`` on device tensor ``X``, in batches.
+def eval_softmax(network, X, augment=None, dtype=torch.float32, batch_size=4096,
+                 prepare=None):
+    """Eval-mode softmax of ``network`` on ``X``, in batches.
 
-    ``augment`` (a callable on batches) is applied to every batch first.
-    The network's training mode is restored afterwards.
+    ``X`` is a device tensor or :class:`~sklearn_noisy._loading.LazyFeatures`.
+    ``augment`` (a callable on batches) is applied to every batch first,
+    then ``prepare`` (the estimator's precision and memory format). The
+    network's training mode is restored afterwards.
     """
     was_training = network.training
     network.eval()
+    prepare = prepare or _run
     try:
         with torch.no_grad():
             return torch.cat([
-                torch.softmax(network(chunk if augment is None else augment(chunk))
+                torch.softmax(prepare(network, chunk if augment is None else augment(chunk))
                               .to(dtype), dim=1)
                 for chunk in X.split(batch_size)
             ])
@@ -109,20 +129,22 @@ def eval_softmax(network, X, augment=None, dtype=torch.float32,
         network.train(was_training)
 
 
+def _run(network, X):
+    return network(X)
+
+
 #: Up to this many rows, CPU predictions run the network in float64.
 EXACT_PREDICTION_ROWS = 64
 
 
-def _predict_softmax(network, X):
-    """Eval-mode softmax for ``predict``/``predict_proba``, as float64.
+def _exact_softmax(network, X):
+    """Eval-mode softmax with the network run in float64.
 
     float32 matrix products round differently for different numbers of rows,
     so a sample's probabilities would depend (in the 7th digit) on which other
     samples are predicted with it. For small inputs on the CPU the network
     runs in float64, where that rounding is negligible, at little cost.
     """
-    if X.device.type != "cpu" or len(X) > EXACT_PREDICTION_ROWS:
-        return eval_softmax(network, X, dtype=torch.float64)
     state = {
         name: value.double() if value.is_floating_point() else value
         for name, value in [*network.named_parameters(), *network.named_buffers()]
@@ -131,7 +153,8 @@ def _predict_softmax(network, X):
     network.eval()
     try:
         with torch.no_grad():
-            logits = torch.func.functional_call(network, state, (X.double(),))
+            logits = torch.func.functional_call(
+                network, state, (X.double() if X.is_floating_point() else X,))
     finally:
         network.train(was_training)
     return torch.softmax(logits, dim=1)
@@ -143,7 +166,8 @@ class FitData:
 
     Attributes
     ----------
-    X : torch.Tensor on the device
+    X : torch.Tensor on the device, or LazyFeatures
+        The features; a Dataset passed as X is loaded batch by batch.
     y : torch.Tensor of int64 on the device
         Given labels, encoded.
     labels : ndarray
@@ -164,6 +188,10 @@ class FitData:
     split: tuple | None = None
     stages: list = field(default_factory=list)
 
+    @property
+    def device(self):
+        return self.y.device
+
 
 class NoisyLabelClassifier(NeuralNetClassifier):
     """Base class of the package's classifiers (not for direct use).
@@ -182,6 +210,10 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         "train_split": [None, Interval(numbers.Real, 0, 1, closed="neither"), callable],
         "device": [str, torch.device],
         "callbacks": [list, None],
+        "augmentation": [None, callable],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "channels_last": [StrOptions({"auto"}), "boolean"],
+        "compile": ["boolean"],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -192,7 +224,6 @@ class NoisyLabelClassifier(NeuralNetClassifier):
     warm_start = False
     classes = None
     predict_nonlinearity = "auto"
-    compile = False
     use_caching = "auto"
     torch_load_kwargs = None
     iterator_train = ShuffledBatches
@@ -201,6 +232,8 @@ class NoisyLabelClassifier(NeuralNetClassifier):
     history_ = None
     initialized_ = False
     virtual_params_ = {}
+    # Set for the duration of a training stage only.
+    _loss_scaling = None
 
     def __init__(
         self,
@@ -213,6 +246,10 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         train_split=None,
         device="cpu",
         callbacks=None,
+        augmentation=None,
+        precision="float32",
+        channels_last="auto",
+        compile=False,
         verbose=0,
         random_state=None,
         **kwargs,
@@ -225,6 +262,10 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         self.train_split = train_split
         self.device = device
         self.callbacks = callbacks
+        self.augmentation = augmentation
+        self.precision = precision
+        self.channels_last = channels_last
+        self.compile = compile
         self.verbose = verbose
         self.random_state = random_state
         vars(self).update(kwargs)
@@ -253,10 +294,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         # or set_params (skorch-style ``module__*`` parameters), so that
         # get_params/clone round-trip them.
         names = set(type(self)._signature_param_names())
-        names.update(
-            key for key in vars(self)
-            if not key.startswith("_") and not key.endswith("_")
-        )
+        names.update(key for key in vars(self) if key.startswith(ROUTED_PREFIXES))
         return sorted(names)
 
     @classmethod
@@ -386,22 +424,62 @@ class NoisyLabelClassifier(NeuralNetClassifier):
 
         Returns
         -------
-        X : torch.Tensor on ``self.device``
+        X : torch.Tensor on ``self.device``, or LazyFeatures for a Dataset
         y : torch.Tensor of int64 on ``self.device``
             Labels encoded as ``0 .. n_classes - 1``.
         labels : ndarray
             The labels as given.
         """
+        if is_user_dataset(X) and not _is_training_data(X):
+            return self._prepare_training_dataset(X, y)
         self._refuse_sparse(X)
+        if y is None:
+            raise ValueError(
+                f"{self.__class__.__name__} requires y to be passed, but the target "
+                "y is None (only a Dataset of (input, label) pairs carries its own "
+                "labels).")
         y = self._to_host(y)
         refuse_missing_labels(y, "y")
         X, y = validate_data(
             self,
             self._to_host(X),
             y,
-            dtype=[np.float32, np.float64],
+            dtype=self._accepted_dtypes(),
             allow_nd=True,
         )
+        encoded = self._encode_labels(y)
+        self.input_shape_ = tuple(X.shape[1:])
+        self.input_dtype_ = self._input_dtype(X.dtype)
+        return _as_input_tensor(X, self.device, self.input_dtype_), encoded, y
+
+    def _prepare_training_dataset(self, dataset, y):
+        if len(dataset) == 0:
+            raise ValueError(
+                f"X is an empty Dataset: {self.__class__.__name__} needs at least "
+                "one sample.")
+        y = dataset_labels(dataset) if y is None else self._to_host(y)
+        refuse_missing_labels(y, "y")
+        y = column_or_1d(np.asarray(y), warn=True)
+        if len(y) != len(dataset):
+            raise ValueError(
+                f"X is a Dataset of {len(dataset)} samples but y has {len(y)} labels.")
+        encoded = self._encode_labels(y)
+        first = sample_input(dataset[0])
+        self.input_shape_ = tuple(first.shape)
+        self.input_dtype_ = self._input_dtype(first.dtype)
+        _refuse_empty_axes(self.input_shape_)
+        # What validate_data records for arrays.
+        self.n_features_in_ = self.input_shape_[0] if self.input_shape_ else 1
+        vars(self).pop("feature_names_in_", None)
+        return self._lazy_features(dataset), encoded, y
+
+    def _lazy_features(self, dataset):
+        return LazyFeatures(
+            dataset, self.input_shape_, self.input_dtype_, check_device(self.device),
+            train_loader_params=self.get_params_for("iterator_train"),
+            eval_loader_params=self.get_params_for("iterator_valid"))
+
+    def _encode_labels(self, y):
         check_classification_targets(y)
         self.label_encoder_ = LabelEncoder().fit(y)
         if len(self.classes_) < 2:
@@ -409,19 +487,37 @@ class NoisyLabelClassifier(NeuralNetClassifier):
                 f"{self.__class__.__name__} needs samples of at least 2 classes, "
                 f"but the data contains only one class: {self.classes_[0]!r}."
             )
-        self.input_shape_ = tuple(X.shape[1:])
-        X_tensor = _as_float32_tensor(X, self.device)
-        encoded = torch.as_tensor(self.label_encoder_.transform(y), device=self.device)
-        return X_tensor, encoded, y
+        return torch.as_tensor(self.label_encoder_.transform(y), device=self.device)
+
+    def _accepted_dtypes(self):
+        # A user's network gets integer inputs (token ids) as they are; the
+        # default networks and every floating input compute in float32.
+        return [np.float32, np.float64] if self.module is None else "numeric"
+
+    def _input_dtype(self, dtype):
+        """The torch dtype the network receives for inputs of ``dtype``."""
+        dtype = torch.empty(0, dtype=dtype).dtype if isinstance(dtype, torch.dtype) \
+            else torch.from_numpy(np.empty(0, dtype=dtype)).dtype
+        if self.module is None or dtype.is_floating_point:
+            return torch.float32
+        return dtype
 
     def _prepare_inference_data(self, X):
         check_is_fitted(self)
+        if is_user_dataset(X) and not _is_training_data(X):
+            shape = tuple(sample_input(X[0]).shape) if len(X) else None
+            if shape != self.input_shape_:
+                raise ValueError(
+                    f"X is a Dataset of samples of shape {shape}, but "
+                    f"{self.__class__.__name__} was fitted on samples of shape "
+                    f"{self.input_shape_}.")
+            return self._lazy_features(X)
         self._refuse_sparse(X)
         X = validate_data(
             self,
             self._to_host(X),
             reset=False,
-            dtype=[np.float32, np.float64],
+            dtype=self._accepted_dtypes(),
             allow_nd=True,
         )
         if tuple(X.shape[1:]) != self.input_shape_:
@@ -430,7 +526,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
                 f"{self.__class__.__name__} was fitted on samples of shape "
                 f"{self.input_shape_}."
             )
-        return _as_float32_tensor(X, self.device)
+        return _as_input_tensor(X, self.device, getattr(self, "input_dtype_", torch.float32))
 
     def _split(self, X, labels, randomness):
         """Training and validation indices under ``train_split``, or None."""
@@ -475,7 +571,10 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         if training:
             data, _ = base_and_indices(dataset)
             return ShuffledBatches(dataset, self.batch_size, data.shuffle_generator)
-        return SequentialBatches(dataset, max(self.batch_size, INFERENCE_BATCH_SIZE))
+        return SequentialBatches(dataset, self._inference_batch_size())
+
+    def _inference_batch_size(self):
+        return max(self.batch_size, inference_batch_size(self.device, self.input_shape_))
 
     # ------------------------------------------------------------------
     # network
@@ -486,13 +585,40 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         return self
 
     def _build_network(self):
+        """A fresh network, checked, in its memory format.
+
+        skorch moves it to the device and compiles it (``compile=True``)
+        once it is registered.
+        """
         network = build_network(
             self.module,
             self.input_shape_,
             len(self.classes_),
             self.get_params_for("module"),
         )
-        return _checked_network(network, self.module, self.input_shape_, len(self.classes_))
+        network = _checked_network(network, self.module, self.input_shape_,
+                                   len(self.classes_), self.input_dtype_)
+        if self._uses_channels_last():
+            network = network.to(memory_format=torch.channels_last)
+        return network
+
+    def _uses_channels_last(self):
+        # Convolutions on CUDA (tensor cores) are fastest on NHWC tensors.
+        if self.channels_last == "auto":
+            return len(self.input_shape_) == 3 and torch.device(self.device).type == "cuda"
+        return bool(self.channels_last) and len(self.input_shape_) == 3
+
+    def run_network(self, network, X):
+        """Forward ``X`` through ``network`` in the estimator's precision.
+
+        Inputs go to the memory format the networks use; the logits come
+        back as float32 whatever the compute precision.
+        """
+        if X.dim() == 4 and self._uses_channels_last():
+            X = X.contiguous(memory_format=torch.channels_last)
+        with autocast(self.precision, self.device):
+            logits = network(X)
+        return logits.float()
 
     def _set_training(self, training=True):
         # skorch calls this before every batch; module.train() walks all
@@ -506,21 +632,24 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         """Forward a batch that is already on the device."""
         if isinstance(x, Mapping):
             x = x["X"]
-        return self.module_(x)
+        return self.run_network(self.module_, x)
 
     # ------------------------------------------------------------------
     # fitting
     # ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y=None):
         """Fit the network on (possibly noisy) labels.
 
         Parameters
         ----------
-        X : array-like, DataFrame or torch.Tensor of shape (n_samples, ...)
-            2-D tabular data or 3-D/4-D images.
-        y : array-like of shape (n_samples,)
-            Given labels, of any hashable type; some may be wrong.
+        X : array-like, DataFrame, torch.Tensor or torch.utils.data.Dataset
+            2-D tabular data or 3-D/4-D images, shape (n_samples, ...), or a
+            map-style Dataset whose items are inputs or ``(input, label)``
+            pairs, loaded batch by batch (see :ref:`large-data`).
+        y : array-like of shape (n_samples,), or None
+            Given labels, of any hashable type; some may be wrong. ``None``
+            takes them from a Dataset of ``(input, label)`` pairs.
 
         Returns
         -------
@@ -547,6 +676,8 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         device = check_device(self.device)
         X, encoded, labels = self._prepare_training_data(X, y)
         randomness = FitRandomness(draw_seed(self.random_state), device)
+        if isinstance(X, LazyFeatures):
+            X.seed = derived_seed(randomness.seed, "loader")
         data = FitData(X, encoded, labels, len(self.classes_), randomness,
                        split=self._split(X, labels, randomness))
         with randomness.global_section():
@@ -620,6 +751,10 @@ class NoisyLabelClassifier(NeuralNetClassifier):
             self._initialize_history()
         if criterion is not None:
             self.criterion_ = criterion.to(self.device)
+        if self.augmentation is not None:
+            callbacks = [("augmentation", TrainAugmentation(
+                self.augmentation, data.randomness.generator("augmentation", seed_key))),
+                *callbacks]
         if self.batch_size < 2 and any(
                 isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)
                 for layer in self.module_.modules()):
@@ -633,7 +768,10 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         dataset = TrainingData(data.X, data.y, data.labels, **(fields or {}))
         dataset.split = data.split
         dataset.shuffle_generator = data.randomness.generator("batches", seed_key)
-        self.notify("on_train_begin", X=data.X, y=data.labels)
+        # What callbacks get as X: the caller's Dataset rather than its loader.
+        X = data.X.dataset if isinstance(data.X, LazyFeatures) else data.X
+        self.notify("on_train_begin", X=X, y=data.labels)
+        self._loss_scaling = LossScaling(self.precision, self.device)
         try:
             self.fit_loop(dataset, epochs=epochs)
         except KeyboardInterrupt:
@@ -645,7 +783,9 @@ class NoisyLabelClassifier(NeuralNetClassifier):
                 f"{diverged.value} at epoch {len(self.history_)}. Try a lower "
                 f"learning rate (lr={self.lr!r}) or a different optimizer."
             ) from None
-        self.notify("on_train_end", X=data.X, y=data.labels)
+        finally:
+            del self._loss_scaling
+        self.notify("on_train_end", X=X, y=data.labels)
         # The method's callbacks hold per-sample tensors and generators that
         # belong to this fit, not to the fitted (and pickled) estimator.
         self.callbacks_ = [
@@ -679,7 +819,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         inputs, y = batch
         y_pred = self.infer(inputs)
         loss = self.get_loss(y_pred, y, X=inputs, training=True)
-        loss.backward()
+        self._loss_scaling.backward(loss)
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
@@ -691,6 +831,8 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         """
         self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)
+        # Callbacks that read or clip gradients see them at their true scale.
+        self._loss_scaling.unscale(self.optimizer_)
         self.notify(
             "on_grad_computed",
             named_parameters=TeeGenerator(self.get_all_learnable_params()),
@@ -699,6 +841,17 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         )
         self._step_optimizer(None)
         return step
+
+    def _step_optimizer(self, step_fn):
+        # The network's optimizer steps through the float16 loss scaling;
+        # any other registered optimizer has its own training loop.
+        for name in self._optimizers:
+            optimizer = getattr(self, name + "_")
+            if optimizer is self.optimizer_:
+                self._loss_scaling.step(optimizer)
+            else:
+                optimizer.step()
+        self._loss_scaling.update()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """skorch's epoch, for batches that are always ``(inputs, y)``.
@@ -736,9 +889,23 @@ class NoisyLabelClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------------
     # prediction
     # ------------------------------------------------------------------
-    def _proba(self, X):
-        """Eval-mode softmax of ``module_`` on device tensor ``X``."""
-        return eval_softmax(self.module_, X)
+    def _proba(self, X, network=None, augment=None, dtype=torch.float32):
+        """Eval-mode softmax of ``network`` (default ``module_``) on ``X``.
+
+        ``X`` is a device tensor or LazyFeatures; the pass runs in the
+        estimator's precision, in inference-sized batches.
+        """
+        return eval_softmax(
+            self.module_ if network is None else network, X, augment=augment,
+            dtype=dtype, batch_size=self._inference_batch_size(),
+            prepare=self.run_network)
+
+    def _predict_softmax(self, X):
+        """float64 softmax for ``predict``/``predict_proba``."""
+        if (isinstance(X, torch.Tensor) and X.device.type == "cpu"
+                and len(X) <= EXACT_PREDICTION_ROWS and self.precision == "float32"):
+            return _exact_softmax(self.module_, X)
+        return self._proba(X, dtype=torch.float64)
 
     def _training_time_logits(self, X):
         # skorch's scoring callbacks pass the training data or a batch of it
@@ -750,7 +917,9 @@ class NoisyLabelClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like, DataFrame or torch.Tensor of shape (n_samples, ...)
+        X : array-like, DataFrame, torch.Tensor or torch.utils.data.Dataset
+            Samples of the shape seen in ``fit``; a Dataset's items are
+            inputs or ``(input, label)`` pairs.
 
         Returns
         -------
@@ -761,14 +930,16 @@ class NoisyLabelClassifier(NeuralNetClassifier):
             logits = self._training_time_logits(X)
             return torch.softmax(logits.double(), dim=1).cpu().numpy()
         X = self._prepare_inference_data(X)
-        return _predict_softmax(self.module_, X).cpu().numpy()
+        return self._predict_softmax(X).cpu().numpy()
 
     def predict(self, X):
         """Most probable class of each sample.
 
         Parameters
         ----------
-        X : array-like, DataFrame or torch.Tensor of shape (n_samples, ...)
+        X : array-like, DataFrame, torch.Tensor or torch.utils.data.Dataset
+            Samples of the shape seen in ``fit``; a Dataset's items are
+            inputs or ``(input, label)`` pairs.
 
         Returns
         -------
@@ -779,8 +950,27 @@ class NoisyLabelClassifier(NeuralNetClassifier):
             # Encoded, like the labels skorch's callbacks compare with.
             return self._training_time_logits(X).argmax(dim=1).cpu().numpy()
         X = self._prepare_inference_data(X)
-        proba = _predict_softmax(self.module_, X)
+        proba = self._predict_softmax(X)
         return self.classes_[proba.argmax(dim=1).cpu().numpy()]
+
+    def score(self, X, y=None, sample_weight=None):
+        """Accuracy of ``predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, torch.Tensor or torch.utils.data.Dataset
+        y : array-like of shape (n_samples,), or None
+            True labels; ``None`` takes them from a Dataset of
+            ``(input, label)`` pairs.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        if y is None and is_user_dataset(X) and not _is_training_data(X):
+            y = dataset_labels(X)
+        return super().score(X, y, sample_weight=sample_weight)
 
     # ------------------------------------------------------------------
     # noise attributes
@@ -812,18 +1002,24 @@ class _NonFiniteLoss(Exception):
 
 def _is_training_data(X):
     """Whether X is the core's own training data, a part or a batch of it."""
-    return isinstance(X, (TrainingData, Subset, Mapping))
+    if isinstance(X, Subset):
+        return isinstance(base_and_indices(X)[0], TrainingData)
+    return isinstance(X, (TrainingData, Mapping))
 
 
-def _as_float32_tensor(X, device):
-    """X as a float32 tensor; refuse empty sample axes and float32 overflow."""
-    if any(size == 0 for size in X.shape[1:]):
+def _refuse_empty_axes(sample_shape):
+    if any(size == 0 for size in sample_shape):
         raise ValueError(
-            f"X has samples of shape {tuple(X.shape[1:])}: every axis of a sample "
+            f"X has samples of shape {tuple(sample_shape)}: every axis of a sample "
             "needs at least one element."
         )
-    tensor = torch.tensor(X, dtype=torch.float32, device=device)
-    if not torch.isfinite(tensor).all():
+
+
+def _as_input_tensor(X, device, dtype):
+    """X as a ``dtype`` tensor; refuse empty sample axes and float32 overflow."""
+    _refuse_empty_axes(X.shape[1:])
+    tensor = torch.tensor(X, dtype=dtype, device=device)
+    if tensor.is_floating_point() and not torch.isfinite(tensor).all():
         raise ValueError(
             "X has values beyond the float32 range (about 3.4e38 in magnitude), "
             "which the networks compute in; rescale the features."
@@ -831,7 +1027,7 @@ def _as_float32_tensor(X, device):
     return tensor
 
 
-def _checked_network(network, module, input_shape, n_classes):
+def _checked_network(network, module, input_shape, n_classes, input_dtype=torch.float32):
     """Refuse a ``module`` that cannot serve as the estimator's network."""
     if not isinstance(network, torch.nn.Module):
         raise TypeError(
@@ -842,7 +1038,7 @@ def _checked_network(network, module, input_shape, n_classes):
             f"module={module!r} has no trainable parameters."
         )
     device = next(network.parameters()).device
-    probe = torch.zeros((2, *input_shape), device=device)
+    probe = torch.zeros((2, *input_shape), device=device, dtype=input_dtype)
     was_training = network.training
     network.eval()
     try:

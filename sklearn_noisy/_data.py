@@ -18,13 +18,15 @@ import torch
 from skorch.dataset import Dataset as SkorchDataset
 from torch.utils.data import Subset
 
+from ._loading import LazyFeatures
+
 
 class TrainingData(SkorchDataset):
     """Features, given labels and per-sample fields on one device.
 
     Parameters
     ----------
-    X : torch.Tensor of shape (n_samples, ...)
+    X : torch.Tensor of shape (n_samples, ...) or LazyFeatures
         Features.
     y : torch.Tensor of int64, shape (n_samples,) or None
         Given labels, encoded; None at inference.
@@ -57,14 +59,32 @@ class TrainingData(SkorchDataset):
     def __len__(self):
         return len(self.X_tensor)
 
-    def __getitem__(self, index):
-        return self.batch(torch.as_tensor([index], device=self.X_tensor.device))
+    @property
+    def device(self):
+        return self.X_tensor.device
 
-    def batch(self, indices):
-        """The batch ``(inputs, y)`` of the samples at ``indices``."""
-        # index_select is the direct gather kernel; X[indices] takes torch's
-        # generic indexing path, twice as slow per batch.
-        inputs = {"X": self.X_tensor.index_select(0, indices), "index": indices}
+    @property
+    def is_lazy(self):
+        """Whether the features are loaded from a Dataset batch by batch."""
+        return isinstance(self.X_tensor, LazyFeatures)
+
+    def __getitem__(self, index):
+        indices = torch.as_tensor([index], device=self.device)
+        return next(iter(self.batches([indices])))
+
+    def batches(self, batch_indices, training=False):
+        """Yield the batch ``(inputs, y)`` of the samples of each index batch."""
+        if self.is_lazy:
+            for X, indices in self.X_tensor.load(batch_indices, training):
+                yield self._batch(X, indices)
+            return
+        for indices in batch_indices:
+            # index_select is the direct gather kernel; X[indices] takes
+            # torch's generic indexing path, twice as slow per batch.
+            yield self._batch(self.X_tensor.index_select(0, indices), indices)
+
+    def _batch(self, X, indices):
+        inputs = {"X": X, "index": indices}
         for name, values in self.fields.items():
             inputs[name] = values.index_select(0, indices)
         y = None if self.y_tensor is None else self.y_tensor.index_select(0, indices)
@@ -83,7 +103,7 @@ def base_and_indices(dataset):
         indices = chosen if indices is None else indices[chosen]
         dataset = dataset.dataset
     if indices is not None:
-        indices = indices.to(dataset.X_tensor.device)
+        indices = indices.to(dataset.device)
     return dataset, indices
 
 
@@ -110,14 +130,13 @@ class ShuffledBatches:
             self._n_samples(), generator=self.generator, device=self.generator.device
         )
         if self.indices is not None:
-            order = self.indices[order]
+            order = self.indices[order.to(self.indices.device)]
         batches = list(order.split(self.batch_size))
         if len(batches) > 1 and len(batches[-1]) == 1:
             # A batch of one sample breaks BatchNorm in training mode; the
             # sample joins the batch before it instead.
             batches[-2:] = [torch.cat(batches[-2:])]
-        for batch_indices in batches:
-            yield self.data.batch(batch_indices)
+        yield from self.data.batches(batches, training=True)
 
 
 class SequentialBatches:
@@ -132,9 +151,11 @@ class SequentialBatches:
         return -(-n_samples // self.batch_size)
 
     def __iter__(self):
-        if self.indices is not None:
-            for batch_indices in self.indices.split(self.batch_size):
-                yield self.data.batch(batch_indices)
+        if self.indices is not None or self.data.is_lazy:
+            indices = self.indices
+            if indices is None:
+                indices = torch.arange(len(self.data), device=self.data.device)
+            yield from self.data.batches(indices.split(self.batch_size))
             return
         X, y = self.data.X_tensor, self.data.y_tensor
         for start in range(0, len(X), self.batch_size):

@@ -46,6 +46,19 @@ _TEMPLATE = """module : None, torch.nn.Module class, factory or instance, defaul
         *Training stages* below). During training, skorch's scoring
         callbacks see the labels encoded as ``0 .. n_classes - 1``, as
         skorch's own classifier expects them.
+    {augmentation}precision : {{'float32', 'bfloat16', 'float16'}}, default='float32'
+        Compute precision of the forward passes in training and in the
+        evaluation passes (``torch.autocast``); weights, optimizer state and
+        losses stay float32, and ``'float16'`` scales the loss against
+        underflow. ``'bfloat16'`` needs a recent CPU or an Ampere or newer
+        GPU to be faster.
+    channels_last : 'auto' or bool, default='auto'
+        Store 4-D image batches and the network's convolutions in NHWC
+        order, the fast layout of GPU tensor cores. ``'auto'`` uses it for
+        4-D X on CUDA.
+    compile : bool, default=False
+        Compile the networks with ``torch.compile`` (skorch's option);
+        ``compile__name=value`` parameters go to ``torch.compile``.
     verbose : int, default=0
         Print a line per epoch when positive.
     random_state : int, RandomState instance or None, default=None
@@ -57,11 +70,24 @@ _TEMPLATE = """module : None, torch.nn.Module class, factory or instance, defaul
         seed once from numpy's global generator, as scikit-learn does.
     **kwargs
         Routed skorch parameters: ``module__*``, ``optimizer__*``,
-        ``callbacks__*``."""
+        ``callbacks__*``, ``compile__*``, and ``iterator_train__*`` /
+        ``iterator_valid__*`` for the ``DataLoader`` that loads a Dataset
+        passed as X in training / in evaluation passes (``num_workers``,
+        ``pin_memory``, ``prefetch_factor``, ...)."""
+
+
+_AUGMENTATION = """augmentation : callable or None, default=None
+        Applied to every training batch of features on the device, as
+        ``augmentation(X, generator=...)`` when it accepts a ``generator``
+        keyword (the package's augmentations, such as
+        :class:`~sklearn_noisy.augmentations.RandomShiftFlip`, do; they
+        then draw from the fit's own random stream). Evaluation passes and
+        predictions are never augmented.
+    """
 
 
 def shared_parameters(max_epochs=50, max_epochs_meaning="Passes over the training data.",
-                      random_extras=""):
+                      random_extras="", augmentation=True):
     """A ``Substitution`` filling ``{shared_parameters}`` in a docstring.
 
     Parameters
@@ -72,10 +98,13 @@ def shared_parameters(max_epochs=50, max_epochs_meaning="Passes over the trainin
         What one epoch counts for this estimator (one line).
     random_extras : str
         The estimator's own random draws, as ``", x and y"``.
+    augmentation : bool
+        Whether the estimator has the ``augmentation`` parameter.
     """
     text = _TEMPLATE.format(
         max_epochs=max_epochs,
         max_epochs_meaning=max_epochs_meaning,
         random_extras=random_extras,
+        augmentation=_AUGMENTATION if augmentation else "",
     )
     return Substitution(shared_parameters=text)

@@ -128,6 +128,10 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         train_split=None,
         device="cpu",
         callbacks=None,
+        augmentation=None,
+        precision="float32",
+        channels_last="auto",
+        compile=False,
         verbose=0,
         random_state=None,
         **kwargs,
@@ -141,6 +145,10 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
             train_split=train_split,
             device=device,
             callbacks=callbacks,
+            augmentation=augmentation,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
             verbose=verbose,
             random_state=random_state,
             **kwargs,
@@ -152,15 +160,18 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, psi=None, trusted=None):
+    def fit(self, X, y=None, psi=None, trusted=None):
         """Fit the network on noisy labels.
 
         Parameters
         ----------
-        X : array-like, DataFrame or torch.Tensor of shape (n_samples, ...)
-            2-D tabular data or 3-D/4-D images.
-        y : array-like of shape (n_samples,)
-            Given labels; some may be wrong.
+        X : array-like, DataFrame, torch.Tensor or torch.utils.data.Dataset
+            2-D tabular data or 3-D/4-D images, shape (n_samples, ...), or a
+            map-style Dataset whose items are inputs or ``(input, label)``
+            pairs, loaded batch by batch.
+        y : array-like of shape (n_samples,), or None
+            Given labels; some may be wrong. ``None`` takes them from a
+            Dataset of ``(input, label)`` pairs.
         psi : array-like of shape (n_samples,) or None, default=None
             ``P(y_i | x_i)`` for each sample, from a classifier of your own;
             when None a naive network is trained on (X, y) to estimate it.
@@ -185,7 +196,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
                 )
 
     def _fit_noisy(self, data, psi=None, trusted=None):
-        n_samples, device = len(data.y), data.X.device
+        n_samples, device = len(data.y), data.device
         psi = _check_psi(psi, n_samples, device)
         trusted = _check_trusted(trusted, n_samples, device)
         sample_weights = self._sample_weights(data.y.cpu().numpy(), device)
@@ -310,6 +321,6 @@ class EtaUpdate(Callback):
         finished = len(net.history_)
         if finished >= self.start and (finished - self.start) % self.every == 0:
             data, _ = base_and_indices(dataset_train)
-            given = one_hot(data.y_tensor, len(net.classes_), data.X_tensor.device)
+            given = one_hot(data.y_tensor, len(net.classes_), data.device)
             update_eta(data.fields["eta"], net._proba(data.X_tensor), given,
                        data.fields["psi"], self.step_size, self.trusted)

@@ -23,7 +23,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from skorch.callbacks import Callback
 
-from ._core import NoisyLabelClassifier, eval_softmax, one_hot
+from ._core import NoisyLabelClassifier, one_hot
+from ._precision import LossScaling
 from ._data import ShuffledBatches, base_and_indices
 from ._docstrings import shared_parameters
 from ._random import derived_seed
@@ -32,10 +33,14 @@ from .losses import confidence_regulariser, nt_xent_loss
 
 _GAMMA_BOUNDS = (1e-6, 1 - 1e-6)
 
+#: On a Dataset, augmentations with a ``fit`` method learn from this many
+#: randomly chosen samples.
+AUGMENTATION_FIT_SAMPLES = 4096
+
 
 @shared_parameters(
     max_epochs_meaning="Epochs in all: warm-up plus cycles.",
-    random_extras=", MixUp and the augmentations")
+    random_extras=", MixUp and the augmentations", augmentation=False)
 class FlywheelClassifier(NoisyLabelClassifier):
     """LNL-flywheel: a main and an auxiliary network in two EM cycles.
 
@@ -184,6 +189,9 @@ default='auto'
         train_split=None,
         device="cpu",
         callbacks=None,
+        precision="float32",
+        channels_last="auto",
+        compile=False,
         verbose=0,
         random_state=None,
         **kwargs,
@@ -197,6 +205,9 @@ default='auto'
             train_split=train_split,
             device=device,
             callbacks=callbacks,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
             verbose=verbose,
             random_state=random_state,
             **kwargs,
@@ -229,6 +240,11 @@ default='auto'
         return self
 
     def _check_params(self):
+        if self.augmentation is not None:
+            raise ValueError(
+                "FlywheelClassifier trains with its own augmentations: pass the "
+                "train-time augmentation as weak_augmentation (and the contrastive "
+                "views' as strong_augmentation) instead of augmentation.")
         if self.warmup_epochs >= self.max_epochs:
             raise ValueError(
                 f"warmup_epochs ({self.warmup_epochs}) must be smaller than "
@@ -240,9 +256,9 @@ default='auto'
     # fitting
     # ------------------------------------------------------------------
     def _fit_noisy(self, data):
-        given = one_hot(data.y, data.n_classes, data.X.device)
-        weak, strong = self._fitted_augmentations(data.X)
-        cycles = EMCycles(given, weak, strong, data.randomness)
+        given = one_hot(data.y, data.n_classes, data.device)
+        weak, strong = self._fitted_augmentations(data.X, data.randomness)
+        cycles = EMCycles(given, weak, strong, data.randomness, self.precision, data.device)
         self._run_stage(data, "training", fields={"targets": given.clone()},
                         callbacks=[("em_cycles", cycles)])
         gamma, epsilon, f_proba = cycles.gamma, cycles.epsilon, cycles.f_proba
@@ -255,7 +271,7 @@ default='auto'
     def _store_fitted_state(self, X, given, gamma, epsilon, f_proba):
         """A last E-step under the final networks gives the attributes."""
         log_odds = _clean_log_odds(
-            eval_softmax(self.main_network_, X), given, gamma, epsilon)
+            self._proba(X, self.main_network_), given, gamma, epsilon)
         clean = torch.sigmoid(log_odds).float()
         refurbished = clean[:, None] * given + (1 - clean[:, None]) * f_proba
         self.gamma_ = float(clean.double().mean())
@@ -269,8 +285,12 @@ default='auto'
         self._set_noise_attributes(torch.sigmoid(-log_odds), refurbished.argmax(dim=1))
         self.refurbished_labels_ = self.corrected_labels_
 
-    def _fitted_augmentations(self, X):
-        """The (weak, strong) callables, fitted on a copy when they can be."""
+    def _fitted_augmentations(self, X, randomness):
+        """The (weak, strong) callables, fitted on a copy when they can be.
+
+        On a Dataset they are fitted on a random subset of at most
+        ``AUGMENTATION_FIT_SAMPLES`` samples, not on all of them.
+        """
         weak_default, strong_default = default_augmentations(X.dim() - 1)
         augmentations = []
         for given, default in ((self.weak_augmentation, weak_default),
@@ -279,6 +299,10 @@ default='auto'
             if augment is None:
                 augment = _identity
             elif hasattr(augment, "fit"):
+                if not isinstance(X, torch.Tensor):
+                    subset = torch.randperm(
+                        len(X), generator=randomness.generator("augmentation_fit", device="cpu"))
+                    X = X.take(subset[:AUGMENTATION_FIT_SAMPLES].sort().values)
                 augment.fit(X)
             augmentations.append(augment)
         return tuple(augmentations)
@@ -314,8 +338,9 @@ class EMCycles(Callback):
         f's softmax on every sample after its last cycle epoch.
     """
 
-    def __init__(self, given, weak, strong, randomness):
+    def __init__(self, given, weak, strong, randomness, precision, device):
         self.given = given
+        self.precision, self.device = precision, device
         self.weak = with_generator(weak, randomness.generator("augmentation", "training"))
         self.strong = with_generator(strong, randomness.generator("augmentation", "strong"))
         self.main_batches = randomness.generator("main_batches", "training")
@@ -324,6 +349,7 @@ class EMCycles(Callback):
             derived_seed(randomness.seed, "training", "mixup_coefficients"))
 
     def initialize(self):
+        self.main_loss_scaling = LossScaling(self.precision, self.device)
         self.gamma = None
         self.epsilon = torch.full(
             (len(self.given),), 1.0 / self.given.shape[1], device=self.given.device)
@@ -343,10 +369,9 @@ class EMCycles(Callback):
         if self.gamma is None:
             self.gamma = (net._proba(X).argmax(dim=1) == data.y_tensor).float().mean()
         self.clean = torch.sigmoid(_clean_log_odds(
-            eval_softmax(net.main_network_, X), given, self.gamma, self.epsilon)).float()
+            net._proba(X, net.main_network_), given, self.gamma, self.epsilon)).float()
         self.gamma = self.clean.mean()
-        f_weak = (eval_softmax(net.module_, X, self.weak)
-                  + eval_softmax(net.module_, X, self.weak)) / 2
+        f_weak = (net._proba(X, augment=self.weak) + net._proba(X, augment=self.weak)) / 2
         clean = self.clean[:, None]
         data.fields["targets"].copy_(clean * given + (1 - clean) * f_weak)
 
@@ -391,14 +416,16 @@ class EMCycles(Callback):
             main_group["lr"] = f_group["lr"]
         network.train()
         for inputs, _ in ShuffledBatches(dataset_train, net.batch_size, self.main_batches):
-            logits = network(self.weak(inputs["X"]))
+            logits = net.run_network(network, self.weak(inputs["X"]))
             loss = F.cross_entropy(logits, labels[inputs["index"]])
             if marginal is not None and net.confidence_weight:
                 loss = loss + net.confidence_weight * confidence_regulariser(
                     logits, marginal)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            scaling = self.main_loss_scaling
+            scaling.backward(loss)
+            scaling.step(optimizer)
+            scaling.update()
         # No stale gradients of g in the gradients f's callbacks inspect.
         optimizer.zero_grad(set_to_none=True)
 

@@ -14,7 +14,7 @@ from skorch.callbacks import Callback
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from ._core import NoisyLabelClassifier, eval_softmax, one_hot
+from ._core import NoisyLabelClassifier, one_hot
 from ._data import base_and_indices
 from ._docstrings import shared_parameters
 from .losses import target_cross_entropy
@@ -119,6 +119,10 @@ class SLNClassifier(NoisyLabelClassifier):
         train_split=None,
         device="cpu",
         callbacks=None,
+        augmentation=None,
+        precision="float32",
+        channels_last="auto",
+        compile=False,
         verbose=0,
         random_state=None,
         **kwargs,
@@ -132,6 +136,10 @@ class SLNClassifier(NoisyLabelClassifier):
             train_split=train_split,
             device=device,
             callbacks=callbacks,
+            augmentation=augmentation,
+            precision=precision,
+            channels_last=channels_last,
+            compile=compile,
             verbose=verbose,
             random_state=random_state,
             **kwargs,
@@ -142,7 +150,7 @@ class SLNClassifier(NoisyLabelClassifier):
         self.noise_on = noise_on
 
     def _fit_noisy(self, data):
-        given = one_hot(data.y, data.n_classes, data.X.device)
+        given = one_hot(data.y, data.n_classes, data.device)
         noise = StochasticLabelNoise(
             self.sigma, self.noise_on, data.randomness.generator("label_noise", "training"))
         callbacks = [("label_noise", noise)]
@@ -249,9 +257,9 @@ class MomentumModel(Callback):
         if training:
             self.averaged_.update_parameters(net.module_)
 
-    def proba(self, X):
-        """Eval-mode softmax of the averaged network on device tensor X."""
-        return eval_softmax(self.averaged_.module, X)
+    def proba(self, net, X):
+        """Eval-mode softmax of the averaged network on the features X."""
+        return net._proba(X, self.averaged_.module)
 
 
 class LabelCorrection(Callback):
@@ -282,11 +290,11 @@ class LabelCorrection(Callback):
         self.noise.sigma = 0.0
         data, _ = base_and_indices(dataset_train)
         X = data.X_tensor
-        proba = self.momentum.proba(X) if self.momentum is not None else net._proba(X)
+        proba = self.momentum.proba(net, X) if self.momentum is not None else net._proba(X)
         loss = -torch.log((proba * self.given).sum(dim=1).clamp_min(1e-12))
         spread = (loss.max() - loss.min()).clamp_min(1e-12)
         weight = ((loss - loss.min()) / spread)[:, None]
-        predicted = one_hot(proba.argmax(dim=1), self.given.shape[1], X.device)
+        predicted = one_hot(proba.argmax(dim=1), self.given.shape[1], data.device)
         # The batches gather from this tensor, so updating it in place
         # updates them.
         data.fields["targets"].copy_(weight * self.given + (1 - weight) * predicted)

@@ -1,0 +1,175 @@
+"""Samples of a user's ``torch.utils.data.Dataset``, loaded batch by batch.
+
+Data that does not fit in memory comes as a map-style ``Dataset``. It is
+never copied whole: a ``DataLoader`` (with the workers, pinning etc. routed
+from ``iterator_train__*``/``iterator_valid__*``) loads the samples of one
+batch of indices at a time, and the batch is moved to the training device
+with a non-blocking copy. The indices are drawn exactly as for in-memory
+data, so a fit on a Dataset sees the same batches, in the same order, as a
+fit on the same samples held as one tensor.
+"""
+
+import numbers
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from torch.utils.data import Dataset as TorchDataset
+
+#: DataLoader arguments that the estimator sets itself.
+_RESERVED_LOADER_ARGS = ("batch_size", "shuffle", "sampler", "batch_sampler",
+                         "drop_last", "collate_fn", "dataset")
+
+
+def is_user_dataset(X):
+    """Whether ``X`` is a map-style Dataset that the caller passed as X."""
+    return isinstance(X, TorchDataset) and hasattr(X, "__getitem__")
+
+
+def sample_input(item):
+    """The input part of a Dataset item: ``x``, ``(x,)`` or ``(x, label)``."""
+    if isinstance(item, (tuple, list)):
+        if len(item) not in (1, 2):
+            raise ValueError(
+                "The items of a Dataset passed as X must be inputs, (input,) or "
+                f"(input, label) pairs; item 0 is a {type(item).__name__} of "
+                f"{len(item)} elements.")
+        item = item[0]
+    if isinstance(item, torch.Tensor):
+        return item
+    array = np.asarray(item)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            "The inputs of a Dataset passed as X must be numeric tensors or "
+            f"arrays; item 0 holds {type(item).__name__} of dtype {array.dtype}.")
+    return torch.as_tensor(array)
+
+
+def dataset_labels(dataset):
+    """The labels of a Dataset of ``(input, label)`` pairs, as an array.
+
+    A ``targets`` attribute (torchvision's and the package's ``ImageFolder``)
+    is used when it has one label per sample; otherwise every item is read
+    once, loading each input once.
+    """
+    targets = getattr(dataset, "targets", None)
+    if targets is not None and len(targets) == len(dataset):
+        return np.asarray(targets.cpu() if isinstance(targets, torch.Tensor) else targets)
+    first = dataset[0]
+    if not (isinstance(first, (tuple, list)) and len(first) == 2):
+        raise ValueError(
+            "y=None needs a Dataset whose items are (input, label) pairs; the "
+            f"first item of {type(dataset).__name__} is a {type(first).__name__}. "
+            "Pass the labels as y.")
+    labels = [first[1]] + [dataset[index][1] for index in range(1, len(dataset))]
+    return np.asarray([
+        label.item() if isinstance(label, torch.Tensor) else label for label in labels
+    ])
+
+
+class _IndexedInputs(TorchDataset):
+    """Item ``i`` is ``(input i, i)``: the input and where it came from."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, index):
+        return sample_input(self.dataset[index]), index
+
+
+class LazyFeatures:
+    """The inputs of a map-style Dataset, loaded on demand.
+
+    It offers the part of the tensor interface the methods use on their
+    training features (``len``, ``shape``, ``dim()``, ``device``, ``dtype``
+    and ``split(batch_size)`` for an in-order pass), so an evaluation pass
+    is the same code for both kinds of data.
+
+    Parameters
+    ----------
+    dataset : torch.utils.data.Dataset
+        The caller's Dataset; items are inputs or ``(input, label)`` pairs.
+    sample_shape : tuple of int
+    dtype : torch.dtype
+        Inputs are converted to it on the device.
+    device : torch.device
+    train_loader_params, eval_loader_params : dict
+        Keyword arguments of the ``DataLoader`` for training batches and for
+        in-order passes.
+    seed : int
+        Seeds the loader's worker processes.
+    """
+
+    def __init__(self, dataset, sample_shape, dtype, device,
+                 train_loader_params=None, eval_loader_params=None, seed=0):
+        self.dataset = dataset
+        self.shape = (len(dataset), *sample_shape)
+        self.dtype = dtype
+        self.device = torch.device(device)
+        self.train_loader_params = loader_params(train_loader_params, self.device)
+        self.eval_loader_params = loader_params(eval_loader_params, self.device)
+        self.seed = seed
+        self._n_loads = 0
+
+    def __len__(self):
+        return self.shape[0]
+
+    def dim(self):
+        return len(self.shape)
+
+    def load(self, batch_indices, training=False):
+        """Yield ``(inputs, indices)`` on the device for each index batch.
+
+        Parameters
+        ----------
+        batch_indices : list of torch.Tensor of int64
+            The samples of each batch, in the order the batches are wanted.
+        training : bool
+            Use the training loader's parameters.
+        """
+        params = self.train_loader_params if training else self.eval_loader_params
+        # Workers are seeded from this generator: a new seed for every pass,
+        # so random transforms in the Dataset differ from epoch to epoch,
+        # and the same sequence of seeds in every fit with the same seed.
+        self._n_loads += 1
+        loader = DataLoader(
+            _IndexedInputs(self.dataset),
+            batch_sampler=[indices.tolist() for indices in batch_indices],
+            generator=torch.Generator().manual_seed(self.seed + self._n_loads),
+            **params,
+        )
+        for inputs, indices in loader:
+            inputs = inputs.to(self.device, non_blocking=True)
+            if inputs.dtype != self.dtype:
+                inputs = inputs.to(self.dtype)
+            yield inputs, indices.to(self.device, non_blocking=True)
+
+    def split(self, batch_size):
+        """The inputs in order, ``batch_size`` samples at a time."""
+        batches = torch.arange(len(self)).split(batch_size)
+        for inputs, _ in self.load(batches):
+            yield inputs
+
+    def take(self, indices):
+        """The inputs at ``indices`` as one tensor on the device."""
+        return torch.cat([inputs for inputs, _ in self.load(indices.split(4096))])
+
+
+def loader_params(params, device):
+    """DataLoader keyword arguments: the routed ones, checked, plus defaults."""
+    params = dict(params or {})
+    reserved = sorted(set(params) & set(_RESERVED_LOADER_ARGS))
+    if reserved:
+        raise ValueError(
+            f"DataLoader argument(s) {reserved} cannot be routed to the estimator's "
+            "loaders: the estimator draws the batches itself (batch_size is the "
+            "estimator's parameter).")
+    workers = params.get("num_workers", 0)
+    if not isinstance(workers, numbers.Integral) or workers < 0:
+        raise ValueError(f"num_workers must be a non-negative int; got {workers!r}.")
+    # Pinned host memory is what makes the copy to a GPU asynchronous.
+    params.setdefault("pin_memory", device.type == "cuda")
+    return params

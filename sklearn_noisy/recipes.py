@@ -1,6 +1,6 @@
 """The papers' training setups, as estimator parameters.
 
-:func:`paper_recipe` returns the keyword parameters with which a method's
+:func:`~sklearn_noisy.paper_recipe` returns the keyword parameters with which a method's
 paper trains on a data set: network, optimizer, learning-rate schedule,
 epochs, batch size, augmentation, input normalisation and the method's own
 hyperparameters. Pass them to the method's estimator, and add the device::

@@ -15,6 +15,7 @@ from sklearn_noisy import (
     SLNClassifier,
     paper_recipe,
 )
+from sklearn_noisy._checkpoint import fit_fingerprint
 from sklearn_noisy.augmentations import RandomCropFlip
 from sklearn_noisy.networks import preact_resnet18, resnet32, seal_mnist_cnn, wide_resnet
 from sklearn_noisy.recipes import NOISE_TYPES, available_recipes
@@ -260,3 +261,16 @@ def test_flywheel_recipe_fits_a_warm_up_epoch_and_a_cycle(dataset):
     assert clf.main_network_.normalize.mean.flatten().tolist() == pytest.approx(
         params["module"].mean)
     assert clf.clean_proba_.shape == (16,)
+
+
+def test_recipes_have_stable_checkpoint_fingerprints():
+    # SEAL names its checkpoints by a hash of its parameters: two fresh copies
+    # of a recipe must hash alike (a resumed fit finds its checkpoint), and
+    # different recipes differently.
+    X, y = images("mnist", 8)
+    fingerprints = {}
+    for key in available_recipes():
+        fingerprint = fit_fingerprint(X, y, recipe(*key))
+        assert fingerprint == fit_fingerprint(X, y, recipe(*key))
+        fingerprints[key] = fingerprint
+    assert len(set(fingerprints.values())) == len(fingerprints)

@@ -321,6 +321,6 @@ class EtaUpdate(Callback):
         finished = len(net.history_)
         if finished >= self.start and (finished - self.start) % self.every == 0:
             data, _ = base_and_indices(dataset_train)
-            given = one_hot(data.y_tensor, len(net.classes_), data.device)
+            given = one_hot(data.y_tensor, len(net.classes_), data.X_tensor.device)
             update_eta(data.fields["eta"], net._proba(data.X_tensor), given,
                        data.fields["psi"], self.step_size, self.trusted)

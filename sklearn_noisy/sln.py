@@ -294,7 +294,7 @@ class LabelCorrection(Callback):
         loss = -torch.log((proba * self.given).sum(dim=1).clamp_min(1e-12))
         spread = (loss.max() - loss.min()).clamp_min(1e-12)
         weight = ((loss - loss.min()) / spread)[:, None]
-        predicted = one_hot(proba.argmax(dim=1), self.given.shape[1], data.device)
+        predicted = one_hot(proba.argmax(dim=1), self.given.shape[1], data.X_tensor.device)
         # The batches gather from this tensor, so updating it in place
         # updates them.
         data.fields["targets"].copy_(weight * self.given + (1 - weight) * predicted)

@@ -30,7 +30,8 @@ The fits are read from, and added to, the accuracy suite's ``results.csv``
 already ran are not fit again, and an interrupted selection continues where
 it stopped.
 
-Run (after, or instead of, the suite; about 35 minutes more on 2 cores)::
+Run (after the suite, about 35 minutes more on 2 otherwise idle cores, 4,200
+CPU seconds of fits; without it, about 55 minutes)::
 
     OMP_NUM_THREADS=1 python benchmarks/select_defaults.py [--quick] [--methods seal sln]
 """
@@ -134,8 +135,8 @@ def format_selection(method, settings, scores, datasets, references):
     refs = "".join(f"{_pct(_mean(scores, ref, datasets)):>10}" for ref in references)
     lines.append(f"{'mean':<{width}}{refs}{_pct(_mean(scores, default, datasets)):>10}"
                  f"{_pct(np.mean([score for _, score in folds.values()])):>10}")
-    lines.append("mean over all data sets per setting (in-sample; chosen in how many "
-                 "held-out folds):")
+    lines.append("each setting's mean over the data sets (= its mean held-out score), "
+                 "and in how many folds it was chosen:")
     means = {label: _mean(scores, label, datasets) for label in labels}
     for label in labels:
         n_chosen = sum(chosen == label for chosen, _ in folds.values())

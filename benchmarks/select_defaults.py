@@ -53,6 +53,7 @@ from bench_accuracy_suite import (
     plan_fits,
 )
 from sklearn_noisy.benchmark.__main__ import INTERRUPTED
+from sklearn_noisy.benchmark.methods import available_methods
 from sklearn_noisy.benchmark.runner import Interrupted
 
 NOISE = "idn"
@@ -113,10 +114,12 @@ def leave_one_out(scores, labels, datasets):
     return folds
 
 
-def format_selection(method, settings, scores, datasets, references):
+def format_selection(settings, scores, datasets, references):
     """The held-out table of one method, the settings' means and the one to ship.
 
-    Returns the table's text and ``"Method: setting to ship"``.
+    ``settings`` are the method's, its defaults first; ``references`` the
+    labels of the methods shown beside it. Returns the table's text and
+    ``"Method: setting to ship"``.
     """
     labels = [setting.label for setting in settings]
     folds = leave_one_out(scores, labels, datasets)
@@ -125,8 +128,8 @@ def format_selection(method, settings, scores, datasets, references):
     width = max(len("held-out data set"), *(len(d) for d in datasets))
     ref_heads = "".join(f"{ref:>10}" for ref in references)
     lines = [f"== {default}: leave-one-data-set-out at IDN 40% (test accuracy %) ==",
-             f"{'held-out data set':<{width}}{ref_heads}{'default':>10}{'selected':>10}"
-             "   setting chosen on the other data sets"]
+             f"{'held-out data set':<{width}}{ref_heads}{'default':>10}{'chosen':>10}"
+             "   setting chosen on the other data sets ('chosen': its score here)"]
     for dataset in datasets:
         chosen, held_out_score = folds[dataset]
         refs = "".join(f"{_pct(scores.get((ref, dataset))):>10}" for ref in references)
@@ -171,7 +174,8 @@ def main(argv=None):
     if len(args.datasets) < 2:
         parser.error("argument --datasets: leaving one out needs two data sets or more.")
     grids = {method: grid_settings(method) for method in args.methods}
-    settings = [Setting(ref) for ref in REFERENCES]
+    references = [ref for ref in REFERENCES if ref in available_methods()]
+    settings = [Setting(ref) for ref in references]
     settings += [setting for grid in grids.values() for setting in grid]
     fits = plan_fits(args.datasets, (NOISE,), args.seeds, settings, args.max_samples)
     args.output.mkdir(parents=True, exist_ok=True)
@@ -186,11 +190,10 @@ def main(argv=None):
           "wall clock")
     scores = mean_accuracy(results)
     datasets = list(dict.fromkeys(result.dataset for result in results))
-    labels = {ref: Setting(ref).label for ref in REFERENCES}
     ships = {}
     for method, grid in grids.items():
         table, ships[method] = format_selection(
-            method, grid, scores, datasets, [labels[ref] for ref in REFERENCES])
+            grid, scores, datasets, [Setting(ref).label for ref in references])
         print(table)
         print()
     print("settings to ship:")

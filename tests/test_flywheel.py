@@ -66,11 +66,11 @@ def test_transition_of_the_corrupted_part_is_equation_14():
     given = torch.eye(3)[[1, 2, 0, 1]]
     # class 0: weight 1 to label 1 and 0.25 to label 2; class 1: 0.25 to
     # label 2 and 0.5 to its own label 1; class 2: 1 to label 0
-    paper = _corrupted_transition(proba, corrupted, given).numpy()
+    paper = _corrupted_transition(proba, corrupted, given, diagonal=True).numpy()
     np.testing.assert_allclose(paper, [[0, 0.8, 0.2], [0, 2 / 3, 1 / 3], [1, 0, 0]],
                                rtol=1e-6)
     # without the diagonal class 1 keeps only its 0.25 to label 2
-    zeroed = _corrupted_transition(proba, corrupted, given, diagonal=False).numpy()
+    zeroed = _corrupted_transition(proba, corrupted, given).numpy()
     np.testing.assert_allclose(zeroed, [[0, 0.8, 0.2], [0, 0, 1], [1, 0, 0]], rtol=1e-6)
 
 
@@ -154,6 +154,7 @@ def test_attributes_are_consistent(data, fitted):
     assert clf.gamma_ == pytest.approx(clf.clean_proba_.mean())
     transition = clf.transition_matrix_
     assert transition.shape == (k, k)
+    assert np.all(np.diag(transition) == 0)
     assert np.all(np.isclose(transition.sum(axis=1), 1) | (transition.sum(axis=1) == 0))
     # Eq. 11 under the final networks, with f on the unaugmented data
     given = np.eye(k)[np.searchsorted(clf.classes_, y_noisy)]
@@ -184,10 +185,10 @@ def test_it_finds_the_flipped_samples_and_the_pair_transition(data):
     assert clf.score(X, y) > 0.9
 
 
-def test_zeroed_diagonal_gives_a_transition_without_diagonal(data):
+def test_the_papers_transition_counts_the_diagonal(data):
     X, _, y_noisy, _ = data
-    clf = FlywheelClassifier(transition_diagonal=False, **FAST).fit(X, y_noisy)
-    assert np.all(np.diag(clf.transition_matrix_) == 0)
+    clf = FlywheelClassifier(transition_diagonal=True, **FAST).fit(X, y_noisy)
+    assert np.all(np.diag(clf.transition_matrix_) > 0)
     assert np.all(np.isclose(clf.transition_matrix_.sum(axis=1), 1))
 
 
@@ -279,7 +280,7 @@ def test_invalid_variant_parameters(data, params, message):
 def test_ablations_change_the_fit(data, fitted):
     X, _, y_noisy, _ = data
     for params in ({"confidence_weight": 0}, {"contrastive_weight": 0}, {"mixup_alpha": 0},
-                   {"transition_diagonal": False}, {"main_augmentation": "weak"}):
+                   {"transition_diagonal": True}, {"main_augmentation": "weak"}):
         other = FlywheelClassifier(**{**FAST, **params}).fit(X, y_noisy)
         assert not np.allclose(other.predict_proba(X), fitted.predict_proba(X))
 

@@ -92,8 +92,9 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
     -----
     Training stages: ``"naive network"``, which estimates psi (skipped when
     ``psi`` is passed to :meth:`fit`), then ``"main"``, which trains h with
-    the eta updates as batch or epoch hooks. User callbacks see the network of the
-    running stage, ``module_``, and are initialised at the start of each.
+    the eta updates as batch or epoch hooks. User callbacks see the network
+    of the running stage, ``module_``, and are initialised at the start of
+    each.
 
     References
     ----------

@@ -108,8 +108,8 @@ class SLNClassifier(NoisyLabelClassifier):
         "sigma": [Interval(numbers.Real, 0, None, closed="left")],
         "ema_decay": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "correction_epoch": [Interval(numbers.Integral, 0, None, closed="left"), None],
-        "noise_on": [StrOptions({"labels", "outputs", "parameters"})],
         "correction": [StrOptions({"hard", "soft"})],
+        "noise_on": [StrOptions({"labels", "outputs", "parameters"})],
     }
 
     def __init__(
@@ -119,8 +119,8 @@ class SLNClassifier(NoisyLabelClassifier):
         sigma=1.0,
         ema_decay=0.999,
         correction_epoch=None,
-        noise_on="labels",
         correction="hard",
+        noise_on="labels",
         max_epochs=100,
         batch_size=64,
         lr=1e-3,
@@ -148,8 +148,8 @@ class SLNClassifier(NoisyLabelClassifier):
         self.sigma = sigma
         self.ema_decay = ema_decay
         self.correction_epoch = correction_epoch
-        self.noise_on = noise_on
         self.correction = correction
+        self.noise_on = noise_on
 
     def _fit_noisy(self, data):
         given = one_hot(data.y, data.n_classes, data.X.device)

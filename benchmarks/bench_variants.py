@@ -15,6 +15,8 @@ one function that changed, for that fit only (see the classes below).
 Parts (``--part``): ``flywheel``, ``confusion-em``, ``sln``.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_variants.py --part all``
+(about 13 minutes of CPU time on the 2-core development machine, seven of them
+for the Flywheel part).
 """
 
 from unittest import mock

@@ -18,6 +18,9 @@ Parts (``--part``):
                 evidence for ``mixup_alpha``.
 ``other``       the defaults on wine, breast cancer and synthetic data under
                 30% IDN and 30% symmetric noise.
+``transition-variants``  the 40% pair transition with T_c from f after its
+                update and with g on weakly augmented inputs, the package's
+                earlier choices (see ``bench_variants.py``).
 
 Run: ``python benchmarks/bench_flywheel.py --part all``
 """
@@ -31,6 +34,7 @@ from bench_seal_sln import (
     print_targets,
     run_parts,
 )
+from bench_variants import FlywheelTransitionFromUpdatedF
 from sklearn_noisy import CrossEntropyClassifier, FlywheelClassifier
 from sklearn_noisy.corruptors import empirical_transition_matrix
 
@@ -107,8 +111,20 @@ def part_other(seeds):
     })
 
 
+def part_transition_variants(seeds):
+    print("== transition_matrix_ at 40% pair CCN on digits, earlier choices ==")
+    makers = {
+        "T_c from updated f": lambda seed: FlywheelTransitionFromUpdatedF(random_state=seed),
+        "g on weak augmentation": lambda seed: FlywheelClassifier(
+            random_state=seed, main_augmentation="weak"),
+    }
+    for label, make in makers.items():
+        print_transition_row(label, "pair", transition_errors(seeds, "pair", make))
+
+
 PARTS = {"digits": part_digits, "transition": part_transition,
-         "ablation": part_ablation, "other": part_other}
+         "ablation": part_ablation, "other": part_other,
+         "transition-variants": part_transition_variants}
 
 
 def main():

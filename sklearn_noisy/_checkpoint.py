@@ -20,6 +20,8 @@ import joblib
 import numpy as np
 import torch
 
+from ._loading import LazyFeatures
+
 # CPython's default reprs ("<Foo object at 0x7f...>", "<function f at 0x...>")
 # hold a memory address, which differs from one process to the next.
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -132,7 +134,9 @@ def fit_fingerprint(X, y, params):
 
     Parameters
     ----------
-    X, y : ndarray or torch.Tensor on any device
+    X : ndarray, torch.Tensor on any device, or LazyFeatures
+        A Dataset (in LazyFeatures) is described by its type and attributes.
+    y : ndarray or torch.Tensor on any device
     params : dict
         Parameter name to value; values are reduced by :func:`describe`.
 
@@ -145,6 +149,14 @@ def fit_fingerprint(X, y, params):
     ValueError
         Naming the parameter whose value cannot be described.
     """
+    if isinstance(X, LazyFeatures):
+        # A Dataset is identified by what it is, not by reading all of it.
+        try:
+            X = ("Dataset", describe(X.dataset), X.shape)
+        except ValueError as exc:
+            raise ValueError(
+                f"checkpoint_dir cannot be used with this Dataset, which cannot be "
+                f"fingerprinted: {exc}; or set checkpoint_dir=None.") from None
     X = X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else X
     y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y
     described = {}

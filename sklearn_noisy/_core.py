@@ -232,6 +232,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
     history_ = None
     initialized_ = False
     virtual_params_ = {}
+    augmentation = None
     # Set for the duration of a training stage only.
     _loss_scaling = None
 
@@ -262,7 +263,10 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         self.train_split = train_split
         self.device = device
         self.callbacks = callbacks
-        self.augmentation = augmentation
+        if augmentation is not None or "augmentation" in self._signature_param_names():
+            # An estimator without the parameter (Flywheel augments its own
+            # way) keeps the class default, None.
+            self.augmentation = augmentation
         self.precision = precision
         self.channels_last = channels_last
         self.compile = compile
@@ -335,10 +339,12 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         validate_parameter_constraints(
             self._parameter_constraints, params, caller_name=self.__class__.__name__
         )
+        self._check_params()
         signature = set(self._signature_param_names())
         unknown = sorted(
-            key for key in params
+            key for key in vars(self)
             if key not in signature and not key.startswith(ROUTED_PREFIXES)
+            and not key.startswith("_") and not key.endswith("_")
         )
         if unknown:
             raise ValueError(
@@ -366,7 +372,6 @@ class NoisyLabelClassifier(NeuralNetClassifier):
                     "classes) or (name, callback) pairs; entry "
                     f"{position} is {entry!r}."
                 )
-        self._check_params()
 
     def _check_params(self):
         """Checks across parameters, run with the constraints (override)."""

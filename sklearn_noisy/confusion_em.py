@@ -6,8 +6,9 @@ from the classifier-like distribution whose mass on the given label is
 ``psi_i = P(ytilde_i | x_i)``, estimated by a naive network trained on the
 noisy labels. Training alternates a predicting step, the posterior of the
 true label given ``x_i`` and ``ytilde_i`` (Eq. 8), with a network update on
-that posterior (Eq. 10) and, every few epochs, a projected gradient step on
-each ``eta_i`` (Eq. 11-12).
+that posterior (Eq. 10) and a projected gradient step on each ``eta_i``
+(Eq. 11-12): on the mini-batch's samples after every training step, as in
+the paper's Algorithm 1, or on every sample every few epochs.
 """
 
 import numbers
@@ -41,13 +42,21 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         default was chosen by measurement (see the user guide).
     eta_start_epoch : int, default=10
         Epochs of training before eta is first updated (paper, CIFAR: 35).
+    eta_update : {{'batch', 'epoch'}}, default='batch'
+        When eta is updated, from ``eta_start_epoch`` on. ``'batch'``: after
+        every training step, on the mini-batch's samples, with q from that
+        step's forward pass (the paper's Algorithm 1). ``'epoch'``: every
+        ``eta_update_every`` epochs, on every sample, with q from an
+        eval-mode pass over the training set.
     eta_update_every : int, default=5
-        Epochs between eta updates (paper, CIFAR: 5).
+        Epochs between eta updates with ``eta_update='epoch'``; ignored
+        with ``'batch'``.
     class_weight : None, 'balanced' or dict, default=None
         Weights of the per-sample losses by given label, as in
-        scikit-learn (the paper upweights minority classes on Clothing1M).
-        A dict's keys must be classes of ``y`` and its weights positive;
-        classes it leaves out weigh 1.
+        scikit-learn. The paper oversamples the minority classes on
+        Clothing1M (extra copies of their samples), which weighting by
+        given label imitates in expectation. A dict's keys must be classes
+        of ``y`` and its weights positive; classes it leaves out weigh 1.
     {shared_parameters}
 
     Attributes
@@ -83,8 +92,9 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
     -----
     Training stages: ``"naive network"``, which estimates psi (skipped when
     ``psi`` is passed to :meth:`fit`), then ``"main"``, which trains h with
-    the eta updates as epoch hooks. User callbacks see the network of the
-    running stage, ``module_``, and are initialised at the start of each.
+    the eta updates as batch or epoch hooks. User callbacks see the network
+    of the running stage, ``module_``, and are initialised at the start of
+    each.
 
     References
     ----------
@@ -108,6 +118,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         "eta_init": [Interval(numbers.Real, 0, 1, closed="both")],
         "eta_lr": [Interval(numbers.Real, 0, None, closed="left")],
         "eta_start_epoch": [Interval(numbers.Integral, 0, None, closed="left")],
+        "eta_update": [StrOptions({"batch", "epoch"})],
         "eta_update_every": [Interval(numbers.Integral, 1, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
@@ -119,6 +130,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         eta_init=0.01,
         eta_lr=0.5,
         eta_start_epoch=10,
+        eta_update="batch",
         eta_update_every=5,
         class_weight=None,
         max_epochs=50,
@@ -156,6 +168,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         self.eta_init = eta_init
         self.eta_lr = eta_lr
         self.eta_start_epoch = eta_start_epoch
+        self.eta_update = eta_update
         self.eta_update_every = eta_update_every
         self.class_weight = class_weight
 
@@ -213,7 +226,8 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
             fields["sample_weight"] = sample_weights
         dataset = self._run_stage(data, "main", fields=fields, callbacks=[
             ("eta_update", EtaUpdate(
-                self.eta_lr, self.eta_start_epoch, self.eta_update_every, trusted))])
+                self.eta_lr, self.eta_start_epoch, self.eta_update_every, trusted,
+                per_batch=self.eta_update == "batch"))])
         eta = dataset.fields["eta"]
         proba = self._proba(data.X)
         posterior = confusion_posterior(proba, given, psi, eta)
@@ -294,33 +308,66 @@ def _check_trusted(trusted, n_samples, device):
     return torch.as_tensor(trusted, device=device)
 
 
-def update_eta(eta, proba, given, psi, step_size, trusted=None):
-    """Eq. 11-12: one projected gradient ascent step on every eta_i, in place."""
+def eta_step(eta, proba, given, psi, step_size):
+    """Eq. 11-12: eta after one projected gradient ascent step (a new tensor).
+
+    q (Eq. 8) is computed with the current eta, as in Algorithm 1.
+    """
     q = confusion_posterior(proba, given, psi, eta)
     eta_column, psi_column = eta[:, None], psi[:, None]
     direction = 1 + (psi_column * eta_column - eta_column - 1) * given
     gradient = (direction * q).sum(dim=1) / (eta + _ETA_STEP_OFFSET)
-    eta.add_(step_size * gradient).clamp_(0.0, 1.0)
+    return (eta + step_size * gradient).clamp(0.0, 1.0)
+
+
+def update_eta(eta, proba, given, psi, step_size, trusted=None):
+    """:func:`eta_step` on every eta_i, in place; trusted samples stay at 0."""
+    eta.copy_(eta_step(eta, proba, given, psi, step_size))
     if trusted is not None:
         eta[trusted] = 0.0
     return eta
 
 
 class EtaUpdate(Callback):
-    """Updates eta after epoch ``start``, then every ``every`` epochs.
+    """Updates eta from epoch ``start`` on, per batch or every ``every`` epochs.
 
-    eta lives in the stage's data (the batches gather it from there); the
-    update takes the network's eval-mode predictions on every sample.
+    eta lives in the stage's data (the batches gather it from there).
+    Per batch, after every training step the batch's samples get one step
+    with q from that step's (training-mode) forward pass, detached: the
+    paper's Algorithm 1, whose loss also used the batch's eta from before
+    the step. Per epoch, after epoch ``start`` and then every ``every``
+    epochs, every sample gets one step with the network's eval-mode
+    predictions.
     """
 
-    def __init__(self, step_size, start, every, trusted=None):
+    def __init__(self, step_size, start, every, trusted=None, per_batch=False):
         self.step_size, self.start, self.every = step_size, start, every
         self.trusted = trusted
+        self.per_batch = per_batch
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        # The data whose eta the batch hook updates; a Subset under
+        # train_split gathers its batches from the same base tensors.
+        self.data_, _ = base_and_indices(dataset_train)
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if not (self.per_batch and training and len(net.history_) > self.start):
+            return
+        inputs, y = batch
+        index = inputs["index"]
+        given = one_hot(y, y_pred.shape[1], y_pred.device)
+        proba = torch.softmax(y_pred.detach().float(), dim=1)
+        eta = eta_step(inputs["eta"], proba, given, inputs["psi"], self.step_size)
+        if self.trusted is not None:
+            eta = eta.masked_fill(self.trusted[index], 0.0)
+        self.data_.fields["eta"].index_copy_(0, index, eta)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        if self.per_batch:
+            return
         finished = len(net.history_)
         if finished >= self.start and (finished - self.start) % self.every == 0:
             data, _ = base_and_indices(dataset_train)
-            given = one_hot(data.y_tensor, len(net.classes_), data.device)
+            given = one_hot(data.y_tensor, len(net.classes_), data.X_tensor.device)
             update_eta(data.fields["eta"], net._proba(data.X_tensor), given,
                        data.fields["psi"], self.step_size, self.trusted)

@@ -12,7 +12,7 @@ import numbers
 import torch
 from skorch.callbacks import Callback
 from sklearn.utils._param_validation import Interval, StrOptions
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 
 from ._core import NoisyLabelClassifier, one_hot
 from ._data import base_and_indices
@@ -40,16 +40,23 @@ class SLNClassifier(NoisyLabelClassifier):
     ema_decay : float or None, default=0.999
         Decay of the momentum model, an exponential moving average of the
         weights updated after every optimizer step; it makes the predictions
-        (SLN-MO). ``None`` predicts with the trained network itself (plain
-        SLN).
+        (SLN-MO). The decay is warmed up: the update after ``t`` earlier
+        updates uses ``min(ema_decay, (1 + t) / (10 + t))`` (0.18 at the
+        first, 0.92 after 100, 0.99 after 1,000), so that a short training
+        is not dominated by the initial weights. ``None`` predicts with the
+        trained network itself (plain SLN).
     correction_epoch : int or None, default=None
         Epochs after which label correction starts (SLN-MO-LC). From then on
         sigma is 0 and, at the start of every epoch, the targets become
-        ``w_i y_i + (1 - w_i) onehot(argmax p_i)``, with ``p_i`` the momentum
-        model's prediction (the network's own without one) and ``w_i`` its
-        per-sample cross-entropy against the given label, min-max normalised
-        over the training set (Appendix D of the paper). ``None`` never
-        corrects.
+        ``w_i y_i + (1 - w_i) p_i``, with ``p_i`` the momentum model's
+        prediction (the network's own without one), as ``correction``
+        says, and ``w_i`` its per-sample cross-entropy against the given
+        label, min-max normalised over the training set (Appendix D of the
+        paper). ``None`` never corrects.
+    correction : {{'hard', 'soft'}}, default='hard'
+        ``'hard'``: ``p_i`` is the one-hot arg max of the prediction, as in
+        the paper. ``'soft'``: ``p_i`` is the softmax itself, as in the
+        authors' Clothing1M code. Used only with ``correction_epoch``.
     noise_on : {{'labels', 'outputs', 'parameters'}}, default='labels'
         Where the Gaussian noise of scale sigma goes. ``'labels'`` is SLN.
         The paper's comparison (its Figure 5) adds it instead to the gradient
@@ -101,6 +108,7 @@ class SLNClassifier(NoisyLabelClassifier):
         "sigma": [Interval(numbers.Real, 0, None, closed="left")],
         "ema_decay": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "correction_epoch": [Interval(numbers.Integral, 0, None, closed="left"), None],
+        "correction": [StrOptions({"hard", "soft"})],
         "noise_on": [StrOptions({"labels", "outputs", "parameters"})],
     }
 
@@ -111,6 +119,7 @@ class SLNClassifier(NoisyLabelClassifier):
         sigma=1.0,
         ema_decay=0.999,
         correction_epoch=None,
+        correction="hard",
         noise_on="labels",
         max_epochs=100,
         batch_size=64,
@@ -147,6 +156,7 @@ class SLNClassifier(NoisyLabelClassifier):
         self.sigma = sigma
         self.ema_decay = ema_decay
         self.correction_epoch = correction_epoch
+        self.correction = correction
         self.noise_on = noise_on
 
     def _fit_noisy(self, data):
@@ -160,7 +170,7 @@ class SLNClassifier(NoisyLabelClassifier):
             callbacks.append(("momentum_model", momentum))
         if self.correction_epoch is not None:
             callbacks.append(("label_correction", LabelCorrection(
-                given, self.correction_epoch, noise, momentum)))
+                given, self.correction_epoch, noise, momentum, self.correction)))
         self._run_stage(data, "training", fields={"targets": given.clone()},
                         callbacks=callbacks)
         if momentum is not None:
@@ -234,11 +244,39 @@ class StochasticLabelNoise(Callback):
                 parameter.grad.add_(self._noise_like(parameter.grad))
 
 
+def warmed_up_decay(decay, n_updates):
+    """The momentum model's decay after ``n_updates`` earlier updates.
+
+    ``min(decay, (1 + t) / (10 + t))``: a fixed 0.999 keeps about
+    ``0.999 ** t`` of the initial, untrained weights after ``t`` steps (90%
+    after 100), which dominates the predictions of a short training.
+    """
+    return min(decay, (1.0 + n_updates) / (10.0 + n_updates))
+
+
+def warmed_up_ema(decay):
+    """A ``multi_avg_fn`` for ``AveragedModel``: EMA with the warmed-up decay."""
+
+    @torch.no_grad()
+    def ema_update(averaged, current, n_averaged):
+        # n_averaged counts the updates so far, the initial copy included.
+        weight = 1.0 - warmed_up_decay(decay, int(n_averaged))
+        if averaged[0].is_floating_point() or averaged[0].is_complex():
+            torch._foreach_lerp_(averaged, current, weight)
+        else:
+            # Integer buffers (BatchNorm's batch counter) cannot lerp.
+            for average, value in zip(averaged, current):
+                average.copy_(average * (1 - weight) + value * weight)
+
+    return ema_update
+
+
 class MomentumModel(Callback):
     """Exponential moving average of the weights, after every training step.
 
-    Wraps :class:`torch.optim.swa_utils.AveragedModel`; its first update
-    copies the weights, as the SLN authors' EMA starts from the network.
+    Wraps :class:`torch.optim.swa_utils.AveragedModel` with the decay of
+    :func:`warmed_up_decay`; its first update copies the weights, as the
+    SLN authors' EMA starts from the network.
 
     Attributes
     ----------
@@ -250,7 +288,7 @@ class MomentumModel(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.averaged_ = AveragedModel(
-            net.module_, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=True
+            net.module_, multi_avg_fn=warmed_up_ema(self.decay), use_buffers=True
         )
 
     def on_batch_end(self, net, training=False, **kwargs):
@@ -275,13 +313,16 @@ class LabelCorrection(Callback):
         Whose sigma becomes 0 once correction starts.
     momentum : MomentumModel or None
         Whose predictions correct the labels; None uses the network.
+    correction : {'hard', 'soft'}
+        Mix in the one-hot arg max of the predictions, or the predictions.
     """
 
-    def __init__(self, given, correction_epoch, noise, momentum=None):
+    def __init__(self, given, correction_epoch, noise, momentum=None, correction="hard"):
         self.given = given
         self.correction_epoch = correction_epoch
         self.noise = noise
         self.momentum = momentum
+        self.correction = correction
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         finished_epochs = len(net.history_) - 1
@@ -294,7 +335,8 @@ class LabelCorrection(Callback):
         loss = -torch.log((proba * self.given).sum(dim=1).clamp_min(1e-12))
         spread = (loss.max() - loss.min()).clamp_min(1e-12)
         weight = ((loss - loss.min()) / spread)[:, None]
-        predicted = one_hot(proba.argmax(dim=1), self.given.shape[1], data.device)
+        predicted = (proba if self.correction == "soft"
+                     else one_hot(proba.argmax(dim=1), self.given.shape[1], data.X_tensor.device))
         # The batches gather from this tensor, so updating it in place
         # updates them.
         data.fields["targets"].copy_(weight * self.given + (1 - weight) * predicted)

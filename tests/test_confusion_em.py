@@ -79,6 +79,65 @@ def test_eta_updates_follow_the_schedule(start, every, expected, monkeypatch):
     assert updates == expected
 
 
+def _batch_update(eta, index, trusted=None, epoch=3, start=2):
+    """One training batch through EtaUpdate's per-batch hook."""
+    callback = EtaUpdate(0.1, start, 5, trusted, per_batch=True)
+    callback.on_epoch_begin(None, dataset_train=SimpleNamespace(fields={"eta": eta}))
+    psi = torch.tensor([0.0, 0.9, 0.0, 0.3, 0.0])
+    batch = ({"X": None, "index": index, "eta": eta[index], "psi": psi[index]},
+             torch.tensor([0, 2]))
+    net = SimpleNamespace(history_=[{}] * epoch)
+    # softmax(log p) = p: the batch's forward pass predicts PROBA
+    callback.on_batch_end(net, batch=batch, training=True, y_pred=torch.log(PROBA))
+    return eta
+
+
+def test_per_batch_eta_step_updates_the_batch_samples_alone():
+    eta = torch.tensor([0.01, 0.5, 0.01, 0.2, 0.01])
+    _batch_update(eta, torch.tensor([3, 1]))
+    # sample 3: label 0, psi 0.3, eta 0.2: q ~ PROBA * [0.86, 0.06, 0.06]
+    #   = [0.43, 0.018, 0.012] / 0.46; direction [1 + 0.06 - 0.2 - 1, 1, 1]
+    # sample 1: label 2, psi 0.9, eta 0.5: q ~ PROBA * [0.45, 0.45, 0.95]
+    #   = [0.27, 0.135, 0.095] / 0.5; direction [1, 1, 1 + 0.45 - 0.5 - 1]
+    step_3 = (-0.14 * 0.43 + 0.018 + 0.012) / 0.46 / (0.2 + 1e-4)    # -0.3281
+    step_1 = (0.27 + 0.135 - 0.05 * 0.095) / 0.5 / (0.5 + 1e-4)      # 1.6007
+    np.testing.assert_allclose(
+        eta.numpy(), [0.01, 0.5 + 0.1 * step_1, 0.01, 0.2 + 0.1 * step_3, 0.01], rtol=1e-5)
+
+
+def test_per_batch_eta_step_keeps_trusted_at_zero_and_waits_for_its_epoch():
+    trusted = torch.tensor([False, True, False, False, False])
+    eta = _batch_update(torch.tensor([0.01, 0.0, 0.01, 0.2, 0.01]), torch.tensor([3, 1]),
+                        trusted=trusted)
+    assert eta[1] == 0.0 and eta[3] != 0.2
+    # during epoch 2 with eta_start_epoch=2 nothing changes yet
+    waiting = _batch_update(torch.tensor([0.01, 0.5, 0.01, 0.2, 0.01]),
+                            torch.tensor([3, 1]), epoch=2)
+    np.testing.assert_array_equal(waiting.numpy(), np.float32([0.01, 0.5, 0.01, 0.2, 0.01]))
+
+
+@pytest.mark.parametrize("eta_update, expected", [
+    # per batch: every training batch from the epoch after eta_start_epoch
+    ("batch", [3] * 7 + [4] * 7),
+    # per epoch: after epochs 2 and 4, every sample at once
+    ("epoch", [2, 4]),
+])
+def test_eta_update_modes_in_a_fit(data, eta_update, expected, monkeypatch):
+    X, y = data
+    clf = ConfusionEMClassifier(**{**FAST, "eta_start_epoch": 2, "eta_update_every": 2,
+                                   "eta_update": eta_update})
+    epochs = []
+
+    def recording_step(eta, *args, **kwargs):
+        epochs.append(len(clf.history_))
+        return eta
+
+    monkeypatch.setattr("sklearn_noisy.confusion_em.eta_step", recording_step)
+    clf.fit(X, y)
+    # 200 samples in batches of 32: 7 batches per epoch
+    assert epochs == expected
+
+
 def test_training_loss_is_soft_cross_entropy_against_q(data):
     X, y = data
     clf = ConfusionEMClassifier(**FAST).fit(X, y)
@@ -151,6 +210,13 @@ def test_class_weights_change_the_fit(data, class_weight):
     plain = ConfusionEMClassifier(**FAST).fit(X, y).predict_proba(X)
     weighted = ConfusionEMClassifier(class_weight=class_weight, **FAST).fit(X, y)
     assert not np.allclose(weighted.predict_proba(X), plain)
+
+
+@pytest.mark.parametrize("params", [{"eta_update": "step"}, {"eta_update": None}])
+def test_invalid_eta_update_is_refused(data, params):
+    X, y = data
+    with pytest.raises(ValueError, match="eta_update"):
+        ConfusionEMClassifier(**{**FAST, **params}).fit(X, y)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -272,3 +272,14 @@ def test_channels_last_gives_the_same_predictions(digits):
 def test_inference_batches_are_smaller_for_images_on_the_cpu():
     assert inference_batch_size("cpu", (64,)) == 4096
     assert inference_batch_size("cpu", (3, 32, 32)) == 256
+
+
+def test_seal_checkpoints_identify_a_dataset_by_its_attributes(digits, tmp_path):
+    X, y = digits
+    params = dict(n_iterations=1, max_epochs=2, random_state=0, checkpoint_dir=tmp_path)
+    first = SEALClassifier(**params).fit(Inputs(X), y)
+    assert len(list(tmp_path.iterdir())) == 1
+    resumed = SEALClassifier(**params).fit(Inputs(X), y)
+    np.testing.assert_array_equal(first.predict_proba(X), resumed.predict_proba(X))
+    SEALClassifier(**params).fit(Inputs(X[::-1].copy()), y[::-1])
+    assert len(list(tmp_path.iterdir())) == 2

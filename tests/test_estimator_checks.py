@@ -28,6 +28,15 @@ CLASSIFIERS = [
                        mixup_alpha=0, weak_augmentation=None),
 ]
 
+# Short trainings must pass too: a user's first try is often a few epochs.
+SHORT_TRAININGS = [
+    CrossEntropyClassifier(max_epochs=10),
+    SEALClassifier(n_iterations=2, max_epochs=10),
+    SLNClassifier(max_epochs=10),
+    ConfusionEMClassifier(max_epochs=10),
+    FlywheelClassifier(max_epochs=10, warmup_epochs=2),
+]
+
 # imbalanced-learn's checks compare two fit_resample calls: seed them.
 CORRUPTORS = [
     IDNLabelCorruptor(random_state=0),
@@ -37,7 +46,7 @@ CORRUPTORS = [
 ]
 
 
-@parametrize_with_checks(CLASSIFIERS + CORRUPTORS)
+@parametrize_with_checks(CLASSIFIERS + SHORT_TRAININGS + CORRUPTORS)
 def test_scikit_learn_checks(estimator, check):
     check(estimator)
 

@@ -1,6 +1,7 @@
 """FlywheelClassifier: the two EM cycles of LNL-flywheel and its augmentations."""
 
 import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import roc_auc_score
 
 from sklearn_noisy import CCNLabelCorruptor, FlywheelClassifier
+from sklearn_noisy._random import FitRandomness
 from sklearn_noisy.augmentations import (
     GaussianJitter,
     RandomAffineCutout,
@@ -17,6 +19,7 @@ from sklearn_noisy.augmentations import (
     default_augmentations,
 )
 from sklearn_noisy.flywheel import (
+    EMCycles,
     _clean_log_odds,
     _corrupted_transition,
     confidence_regulariser,
@@ -61,11 +64,55 @@ def test_transition_of_the_corrupted_part_is_equation_14():
                           [0.0, 1.0, 0.0]])
     corrupted = torch.tensor([1.0, 0.5, 1.0, 0.5])
     given = torch.eye(3)[[1, 2, 0, 1]]
-    transition = _corrupted_transition(proba, corrupted, given).numpy()
     # class 0: weight 1 to label 1 and 0.25 to label 2; class 1: 0.25 to
-    # label 2 (its own label is not a corruption); class 2: 1 to label 0
-    np.testing.assert_allclose(transition, [[0, 0.8, 0.2], [0, 0, 1], [1, 0, 0]],
+    # label 2 and 0.5 to its own label 1; class 2: 1 to label 0
+    paper = _corrupted_transition(proba, corrupted, given, diagonal=True).numpy()
+    np.testing.assert_allclose(paper, [[0, 0.8, 0.2], [0, 2 / 3, 1 / 3], [1, 0, 0]],
                                rtol=1e-6)
+    # without the diagonal class 1 keeps only its 0.25 to label 2
+    zeroed = _corrupted_transition(proba, corrupted, given).numpy()
+    np.testing.assert_allclose(zeroed, [[0, 0.8, 0.2], [0, 0, 1], [1, 0, 0]], rtol=1e-6)
+
+
+# Two classes, three samples: labels, the corrupted weights q(s=0), f before
+# (the targets' fbar) and after its epoch.
+GIVEN_2 = torch.eye(2)[[0, 1, 1]]
+CORRUPTED_2 = torch.tensor([0.5, 1.0, 0.2])
+F_BEFORE = torch.tensor([[0.8, 0.2], [0.6, 0.4], [0.1, 0.9]])
+F_AFTER = torch.tensor([[0.9, 0.1], [0.3, 0.7], [0.2, 0.8]])
+
+
+def _epsilon_after_one_cycle_epoch(monkeypatch, diagonal):
+    cycles = EMCycles(GIVEN_2, _identity_augment, _identity_augment,
+                      FitRandomness(0, torch.device("cpu")), "float32",
+                      torch.device("cpu")).initialize()
+    cycles.clean, cycles.f_previous = 1 - CORRUPTED_2, F_BEFORE
+    monkeypatch.setattr(cycles, "_train_main", lambda *args: None)
+    net = SimpleNamespace(history_=[{}] * 3, warmup_epochs=2, estimate_epsilon=True,
+                          transition_diagonal=diagonal, _proba=lambda X: F_AFTER)
+    data = SimpleNamespace(X_tensor=torch.zeros(3, 1), y_tensor=torch.tensor([0, 1, 1]))
+    cycles.on_epoch_end(net, dataset_train=data)
+    return cycles.epsilon.numpy()
+
+
+def _identity_augment(X):
+    return X
+
+
+def test_epsilon_takes_t_c_from_f_before_and_f_after_its_update(monkeypatch):
+    # counts[y, y'] = sum_i q(s_i=0) f_before(x_i)[y] [label_i = y']:
+    # [[0.5 * 0.8, 1.0 * 0.6 + 0.2 * 0.1], [0.5 * 0.2, 1.0 * 0.4 + 0.2 * 0.9]]
+    # = [[0.4, 0.62], [0.1, 0.58]]; rows normalised by 1.02 and 0.68.
+    t = np.array([[0.4 / 1.02, 0.62 / 1.02], [0.1 / 0.68, 0.58 / 0.68]])
+    # epsilon_i = sum_y f_after(x_i)[y] T_c[y, label_i]
+    expected = [0.9 * t[0, 0] + 0.1 * t[1, 0],   # 0.3676
+                0.3 * t[0, 1] + 0.7 * t[1, 1],   # 0.7794
+                0.2 * t[0, 1] + 0.8 * t[1, 1]]   # 0.8039
+    np.testing.assert_allclose(_epsilon_after_one_cycle_epoch(monkeypatch, True), expected,
+                               rtol=1e-5)
+    # Zeroed diagonal: T_c = [[0, 1], [1, 0]], so epsilon_i = f_after(x_i)[other class].
+    np.testing.assert_allclose(_epsilon_after_one_cycle_epoch(monkeypatch, False),
+                               [0.1, 0.3, 0.2], rtol=1e-5)
 
 
 def test_confidence_regulariser_is_equation_9():
@@ -139,6 +186,13 @@ def test_it_finds_the_flipped_samples_and_the_pair_transition(data):
     assert clf.score(X, y) > 0.9
 
 
+def test_the_papers_transition_counts_the_diagonal(data):
+    X, _, y_noisy, _ = data
+    clf = FlywheelClassifier(transition_diagonal=True, **FAST).fit(X, y_noisy)
+    assert np.all(np.diag(clf.transition_matrix_) > 0)
+    assert np.all(np.isclose(clf.transition_matrix_.sum(axis=1), 1))
+
+
 def test_fixed_epsilon_ablation_keeps_one_over_k(data):
     X, _, y_noisy, _ = data
     clf = FlywheelClassifier(estimate_epsilon=False, **FAST).fit(X, y_noisy)
@@ -195,9 +249,39 @@ def test_switched_off_parts_are_not_run(data, monkeypatch):
     assert regulariser_calls
 
 
+def test_main_network_trains_on_unaugmented_data_unless_asked(data):
+    X, _, y_noisy, _ = data
+    calls = {}
+    for main_augmentation in (None, "weak"):
+        batches = []
+
+        def weak(X_batch):
+            batches.append(len(X_batch))
+            return X_batch
+
+        FlywheelClassifier(weak_augmentation=weak, main_augmentation=main_augmentation,
+                           **FAST).fit(X, y_noisy)
+        calls[main_augmentation] = len(batches)
+    # 'weak' adds one call per batch of g: 13 batches of 32 (the last one
+    # 16) in each of the 6 epochs.
+    assert calls["weak"] - calls[None] == FAST["max_epochs"] * 13
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"transition_diagonal": "yes"}, "transition_diagonal"),
+    ({"main_augmentation": "strong"}, "main_augmentation"),
+    ({"main_augmentation": True}, "main_augmentation"),
+])
+def test_invalid_variant_parameters(data, params, message):
+    X, _, y_noisy, _ = data
+    with pytest.raises(ValueError, match=message):
+        FlywheelClassifier(**{**FAST, **params}).fit(X, y_noisy)
+
+
 def test_ablations_change_the_fit(data, fitted):
     X, _, y_noisy, _ = data
-    for params in ({"confidence_weight": 0}, {"contrastive_weight": 0}, {"mixup_alpha": 0}):
+    for params in ({"confidence_weight": 0}, {"contrastive_weight": 0}, {"mixup_alpha": 0},
+                   {"transition_diagonal": True}, {"main_augmentation": "weak"}):
         other = FlywheelClassifier(**{**FAST, **params}).fit(X, y_noisy)
         assert not np.allclose(other.predict_proba(X), fitted.predict_proba(X))
 

@@ -845,6 +845,7 @@ ESTIMATOR_PARAMETERS = {
         "eta_init": ([0.0, 0.01, 1.0], [-0.1, 1.1, np.nan, "0.1"]),
         "eta_lr": ([0.0, 0.5], [-1, "x", np.nan]),
         "eta_start_epoch": ([0, 1], [-1, 0.5]),
+        "eta_update": (["batch", "epoch"], ["step", None, 1]),
         "eta_update_every": ([1, 2], [0, -1, 1.5]),
         "class_weight": ([None, "balanced", "A VALID DICT"],
                          ["balance", 5, [1, 2], {0: -1.0}, {0: np.nan}, {0: "x"},
@@ -857,9 +858,11 @@ ESTIMATOR_PARAMETERS = {
         "contrastive_weight": ([0.0, 0.025], [-0.1, None]),
         "contrastive_temperature": ([0.5], [0, -1, "t"]),
         "estimate_epsilon": ([True, False], ["no", 1, None]),
+        "transition_diagonal": ([True, False], ["no", 1, None]),
         "mixup_alpha": ([0.0, 4.0], [-1, "a"]),
         "weak_augmentation": (["auto", None], ["strong", 3]),
         "strong_augmentation": (["auto", None], ["weak", 3]),
+        "main_augmentation": ([None, "weak"], ["strong", True, 3]),
     },
 }
 

@@ -9,7 +9,7 @@ from skorch.callbacks import Callback
 from sklearn.datasets import make_classification
 
 from sklearn_noisy import CrossEntropyClassifier, SLNClassifier
-from sklearn_noisy.sln import LabelCorrection
+from sklearn_noisy.sln import LabelCorrection, warmed_up_decay
 
 FAST = dict(max_epochs=3, batch_size=32, random_state=0)
 
@@ -74,13 +74,28 @@ class WeightTrail(Callback):
             self.trail.append([p.detach().clone() for p in net.module_.parameters()])
 
 
+def test_ema_decay_is_warmed_up():
+    # min(ema_decay, (1 + t) / (10 + t)) after t updates
+    assert warmed_up_decay(0.999, 0) == pytest.approx(0.1)
+    assert warmed_up_decay(0.999, 1) == pytest.approx(2 / 11)
+    assert warmed_up_decay(0.999, 10) == pytest.approx(0.55)
+    assert warmed_up_decay(0.999, 90) == pytest.approx(0.91)
+    assert warmed_up_decay(0.999, 8990) == pytest.approx(0.999)
+    assert warmed_up_decay(0.999, 10**6) == 0.999
+    assert warmed_up_decay(0.9, 80) == pytest.approx(0.9)
+    assert warmed_up_decay(0.9, 81) == 0.9
+
+
 def test_momentum_model_is_the_exponential_moving_average(data):
     X, y = data
     trail = WeightTrail()
-    decay = 0.9
-    clf = SLNClassifier(sigma=0.5, ema_decay=decay, callbacks=[trail], **FAST).fit(X, y)
+    clf = SLNClassifier(sigma=0.5, ema_decay=0.9, callbacks=[trail], **FAST).fit(X, y)
+    # 3 epochs of 7 batches: the first update copies the weights, the
+    # update after t earlier ones uses min(0.9, (1 + t) / (10 + t)):
+    # 0.182, 0.25, 0.308, ..., 0.9 from t = 80 on (not reached here).
     expected = trail.trail[0]
-    for weights in trail.trail[1:]:
+    for t, weights in enumerate(trail.trail[1:], start=1):
+        decay = min(0.9, (1 + t) / (10 + t))
         expected = [decay * e + (1 - decay) * w for e, w in zip(expected, weights)]
     for got, want in zip(clf.module_.parameters(), expected):
         torch.testing.assert_close(got.detach(), want, rtol=1e-4, atol=1e-5)
@@ -125,6 +140,26 @@ def test_label_correction_mixes_given_labels_and_predictions():
     assert noise.sigma == 0.0
     torch.testing.assert_close(targets[2], given[2])
     torch.testing.assert_close(targets[0], predicted[0])
+
+
+def test_soft_label_correction_mixes_in_the_predictions():
+    given = torch.nn.functional.one_hot(torch.tensor([0, 1, 2]), 3).float()
+    proba = torch.tensor([[0.8, 0.1, 0.1], [0.5, 0.25, 0.25], [0.2, 0.6, 0.2]])
+    # losses -log(0.8), -log(0.25), -log(0.2): weights 0, w, 1 with
+    # w = log(0.8 / 0.25) / log(0.8 / 0.2)
+    w = np.log(0.8 / 0.25) / np.log(4.0)
+    targets = given.clone()
+    net = SimpleNamespace(history_=[{}] * 3, _proba=lambda X: proba)
+    dataset = SimpleNamespace(X_tensor=torch.zeros(3, 2), fields={"targets": targets})
+
+    LabelCorrection(given, 2, SimpleNamespace(sigma=0.5), correction="soft").on_epoch_begin(
+        net, dataset_train=dataset)
+
+    np.testing.assert_allclose(targets.numpy(), [
+        [0.8, 0.1, 0.1],
+        [(1 - w) * 0.5, w + (1 - w) * 0.25, (1 - w) * 0.25],
+        [0.0, 0.0, 1.0],
+    ], rtol=1e-5, atol=1e-7)
 
 
 def test_label_correction_waits_for_its_epoch():
@@ -197,6 +232,8 @@ def test_same_seed_same_model_and_global_rng_untouched(data):
     ({"ema_decay": 1.0}, "ema_decay"),
     ({"correction_epoch": -1}, "correction_epoch"),
     ({"noise_on": "weights"}, "noise_on"),
+    ({"correction": "one-hot"}, "correction"),
+    ({"correction": None}, "correction"),
 ])
 def test_invalid_parameters(data, params, message):
     X, y = data

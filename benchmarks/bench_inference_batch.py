@@ -1,0 +1,59 @@
+"""Seconds of an evaluation pass by inference batch size, per kind of network.
+
+The package evaluates whole training sets every epoch (SEAL's soft labels,
+Flywheel's E-steps) and at prediction; this measures, on the CPU, which
+number of rows per forward pass makes that fastest for the default MLP
+(20,000 x 64 features) and the default SmallCNN (3,000 28x28 images), so
+that ``sklearn_noisy._core.INFERENCE_BATCH_SIZES`` rests on numbers.
+With ``--device cuda`` it measures the same on a GPU.
+
+Run: ``python benchmarks/bench_inference_batch.py``
+"""
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from sklearn_noisy._core import eval_softmax
+from sklearn_noisy.networks import MLP, SmallCNN
+
+BATCH_SIZES = (128, 256, 512, 1024, 2048, 4096)
+
+
+def seconds_per_pass(network, X, batch_size, repeats):
+    eval_softmax(network, X[: 2 * batch_size], batch_size=batch_size)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        eval_softmax(network, X, batch_size=batch_size)
+        if X.device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    cases = {
+        "MLP, 20,000 x 64": (MLP(64, 10), torch.randn(20_000, 64)),
+        "SmallCNN, 3,000 x 1x28x28": (SmallCNN((1, 28, 28), 10), torch.rand(3_000, 1, 28, 28)),
+    }
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"device {args.device}, median of {args.repeats}")
+    for name, (network, X) in cases.items():
+        network, X = network.to(args.device), X.to(args.device)
+        row = {size: seconds_per_pass(network, X, size, args.repeats) for size in BATCH_SIZES}
+        best = min(row, key=row.get)
+        print(f"{name:>28}: " + "  ".join(f"{size}: {seconds:.3f} s"
+                                           for size, seconds in row.items())
+              + f"   fastest: {best}")
+
+
+if __name__ == "__main__":
+    main()

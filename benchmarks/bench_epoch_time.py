@@ -169,7 +169,8 @@ def main(argv=None):
     y = rng.integers(0, 10, args.samples)
     scale = CIFAR10_TRAINING_SAMPLES / args.samples
     device_name = (torch.cuda.get_device_name(torch.device(args.device))
-                   if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads")
+                   if args.device.startswith("cuda")
+                   else f"CPU, {torch.get_num_threads()} threads")
     print(f"device: {device_name}; precision={args.precision}, "
           f"channels_last={args.channels_last}; {args.samples} samples timed"
           + (f", epoch scaled x{scale:.1f} to {CIFAR10_TRAINING_SAMPLES}" if scale != 1 else ""))

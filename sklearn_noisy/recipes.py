@@ -121,6 +121,9 @@ def _confusion_em(dataset, noise):
         "augmentation": RandomCropFlip(padding=4),
         "eta_init": 0.01,
         "eta_lr": {"cifar10": 0.7, "cifar100": 0.5}[dataset],
+        # "updated every 5 epochs from the 35th epoch" (its implementation
+        # details), rather than Algorithm 1's step after every batch.
+        "eta_update": "epoch",
         "eta_start_epoch": 35,
         "eta_update_every": 5,
     }

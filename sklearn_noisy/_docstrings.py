@@ -54,8 +54,9 @@ _TEMPLATE = """module : None, torch.nn.Module class, factory or instance, defaul
         GPU to be faster.
     channels_last : 'auto' or bool, default='auto'
         Store 4-D image batches and the network's convolutions in NHWC
-        order, the fast layout of GPU tensor cores. ``'auto'`` uses it for
-        4-D X on CUDA.
+        order, the faster layout for convolutions on GPUs and CPUs alike.
+        ``'auto'`` and ``True`` use it for 4-D X; ``False`` keeps NCHW (a
+        network of yours that calls ``.view`` on its input may need that).
     compile : bool, default=False
         Compile the networks with ``torch.compile`` (skorch's option);
         ``compile__name=value`` parameters go to ``torch.compile``.

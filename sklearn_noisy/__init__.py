@@ -7,6 +7,7 @@ from .corruptors import CCNLabelCorruptor, IDNLabelCorruptor
 from .cross_entropy import CrossEntropyClassifier
 from .flywheel import FlywheelClassifier
 from .hypothesis import CCNTestResult, ccn_hypothesis_test
+from .label_issues import find_label_issues
 from .seal import SEALClassifier
 from .sln import SLNClassifier
 from ._version import __version__
@@ -22,6 +23,7 @@ __all__ = [
     "SLNClassifier",
     "ccn_hypothesis_test",
     "CCNTestResult",
+    "find_label_issues",
     "Pipeline",
     "make_pipeline",
 ]

@@ -1,9 +1,10 @@
 """The wording of the parameters every estimator shares, written once.
 
 Each estimator's docstring lists its own parameters and then
-``{shared_parameters}``, substituted by :func:`shared_parameters` through
-imbalanced-learn's ``Substitution`` (so literal braces in those docstrings
-are written ``{{`` and ``}}``).
+``{shared_parameters}``, and among its attributes ``{label_issues}``, both
+substituted by :func:`shared_parameters` through imbalanced-learn's
+``Substitution`` (so literal braces in those docstrings are written ``{{``
+and ``}}``).
 """
 
 from imblearn.utils import Substitution
@@ -59,10 +60,18 @@ _TEMPLATE = """module : None, torch.nn.Module class, factory or instance, defaul
         Routed skorch parameters: ``module__*``, ``optimizer__*``,
         ``callbacks__*``."""
 
+_LABEL_ISSUES = """label_issues_ : ndarray of bool of shape (n_train_samples,)
+        True where ``corrected_labels_`` differs from the given label: the
+        training samples the fitted model would relabel. The model has seen
+        these labels, and a network that memorised them agrees with them;
+        :func:`~sklearn_noisy.find_label_issues` judges every sample by a
+        model that did not see it."""
+
 
 def shared_parameters(max_epochs=50, max_epochs_meaning="Passes over the training data.",
                       random_extras=""):
-    """A ``Substitution`` filling ``{shared_parameters}`` in a docstring.
+    """A ``Substitution`` filling ``{shared_parameters}`` and
+    ``{label_issues}`` in a docstring.
 
     Parameters
     ----------
@@ -78,4 +87,4 @@ def shared_parameters(max_epochs=50, max_epochs_meaning="Passes over the trainin
         max_epochs_meaning=max_epochs_meaning,
         random_extras=random_extras,
     )
-    return Substitution(shared_parameters=text)
+    return Substitution(shared_parameters=text, label_issues=_LABEL_ISSUES)

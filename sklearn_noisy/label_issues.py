@@ -78,6 +78,11 @@ default='prune_by_class'
         * ``'predicted_neq_given'``: every sample whose given label is not
           the out-of-fold prediction, the rule of the estimators'
           ``label_issues_``.
+
+        The first flags fewer samples, more of them wrong. Under
+        instance-dependent noise confident learning underestimates the
+        number of wrong labels, and the second finds more of them (measured
+        in :doc:`/user_guide/noisy_data`).
     n_jobs : int or None, default=None
         Folds fitted in parallel through joblib (``None``: one, unless in a
         :func:`joblib.parallel_backend` context, such as ``"dask"``).
@@ -140,7 +145,8 @@ default='prune_by_class'
     >>> from sklearn_noisy import find_label_issues
     >>> X, y = load_iris(return_X_y=True)
     >>> y[[0, 60, 120]] = [2, 0, 1]
-    >>> issues = find_label_issues(LogisticRegression(), X, y, random_state=0)
+    >>> issues = find_label_issues(LogisticRegression(max_iter=1000), X, y,
+    ...                            random_state=0)
     >>> list(issues.columns)
     ['noise_score', 'is_label_issue', 'given_label', 'corrected_label']
     >>> sorted(issues.index[:3])

@@ -1,11 +1,15 @@
 """find_label_issues and the estimators' label_issues_."""
 
+import re
+from pathlib import Path
+
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
-from sklearn.datasets import make_blobs
+from sklearn.datasets import load_digits, make_blobs
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -122,6 +126,14 @@ def test_package_estimators(estimator):
     assert not hasattr(estimator, "module_")
 
 
+def test_image_tensors():
+    X, y = load_digits(return_X_y=True)
+    images = torch.from_numpy((X[:120] / 16).astype(np.float32).reshape(-1, 1, 8, 8))
+    issues = find_label_issues(CrossEntropyClassifier(**SMALL), images, y[:120], cv=3,
+                               random_state=0)
+    assert sorted(issues.index) == list(range(120))
+
+
 def test_seal_scores_held_out_samples_by_eq_10():
     X, y, _ = blobs(n_samples=90)
     estimator = SEALClassifier(n_iterations=1, **SMALL)
@@ -205,3 +217,28 @@ def test_label_issues_attribute(estimator):
     fitted = clone(estimator).fit(X, labels)
     assert fitted.label_issues_.dtype == bool
     np.testing.assert_array_equal(fitted.label_issues_, fitted.corrected_labels_ != labels)
+
+
+def test_docstring_example():
+    import doctest
+
+    from sklearn_noisy import label_issues
+
+    assert doctest.testmod(label_issues).failed == 0
+
+
+def test_user_guide_page_runs():
+    """The Python blocks of docs/user_guide/noisy_data.rst, in order, in one
+    namespace, as a reader would run them."""
+    pytest.importorskip("cleanlab")
+    page = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "noisy_data.rst"
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", page.read_text())
+    assert len(blocks) >= 6
+    namespace = {}
+    for block in blocks:
+        code = "\n".join(line[3:] for line in block.splitlines())
+        exec(compile(code, str(page), "exec"), namespace)
+    issues, flags = namespace["issues"], namespace["cleanlab_flags"]
+    assert issues.attrs["noise_rate"] > 0.05
+    assert len(flags) == len(issues)
+    assert len(namespace["label_issues"]) == len(issues)

@@ -1,6 +1,8 @@
 """find_label_issues and the estimators' label_issues_."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import joblib
@@ -242,3 +244,21 @@ def test_user_guide_page_runs():
     assert issues.attrs["noise_rate"] > 0.05
     assert len(flags) == len(issues)
     assert len(namespace["label_issues"]) == len(issues)
+
+
+def test_without_pandas_the_error_says_so():
+    # in a fresh interpreter: scikit-learn's own checks look pandas up in
+    # sys.modules once it has been imported, as it has been here
+    code = (
+        "import sys; sys.modules['pandas'] = None\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "from sklearn_noisy import find_label_issues\n"
+        "try:\n"
+        "    find_label_issues(LogisticRegression(), [[0.0], [1.0]] * 5, [0, 1] * 5)\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                               text=True, timeout=300,
+                               cwd=Path(__file__).resolve().parents[1])
+    assert "find_label_issues requires pandas" in completed.stdout, completed.stderr

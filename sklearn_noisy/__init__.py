@@ -7,6 +7,7 @@ from .corruptors import CCNLabelCorruptor, IDNLabelCorruptor
 from .cross_entropy import CrossEntropyClassifier
 from .flywheel import FlywheelClassifier
 from .hypothesis import CCNTestResult, ccn_hypothesis_test
+from .label_issues import find_label_issues
 from .recipes import paper_recipe
 from .seal import SEALClassifier
 from .sln import SLNClassifier
@@ -24,6 +25,7 @@ __all__ = [
     "ccn_hypothesis_test",
     "CCNTestResult",
     "paper_recipe",
+    "find_label_issues",
     "Pipeline",
     "make_pipeline",
 ]

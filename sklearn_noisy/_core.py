@@ -982,13 +982,16 @@ class NoisyLabelClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------------
     # noise attributes
     # ------------------------------------------------------------------
-    def _set_noise_attributes(self, noise_scores, corrected_indices):
-        """Store ``noise_scores_`` and ``corrected_labels_`` (original labels)."""
+    def _set_noise_attributes(self, noise_scores, corrected_indices, given):
+        """Store ``noise_scores_``, ``corrected_labels_`` (original labels) and
+        ``label_issues_``: where the correction differs from ``given``, the
+        encoded given labels."""
         self.noise_scores_ = np.asarray(
             torch.as_tensor(noise_scores).detach().cpu().double().numpy()
         )
         corrected_indices = torch.as_tensor(corrected_indices).detach().cpu().numpy()
         self.corrected_labels_ = self.classes_[corrected_indices]
+        self.label_issues_ = corrected_indices != torch.as_tensor(given).cpu().numpy()
 
     def __getstate__(self):
         with warnings.catch_warnings():

@@ -1,9 +1,10 @@
 """The wording of the parameters every estimator shares, written once.
 
 Each estimator's docstring lists its own parameters and then
-``{shared_parameters}``, substituted by :func:`shared_parameters` through
-imbalanced-learn's ``Substitution`` (so literal braces in those docstrings
-are written ``{{`` and ``}}``).
+``{shared_parameters}``, and among its attributes ``{label_issues}``, both
+substituted by :func:`shared_parameters` through imbalanced-learn's
+``Substitution`` (so literal braces in those docstrings are written ``{{``
+and ``}}``).
 """
 
 from imblearn.utils import Substitution
@@ -86,10 +87,18 @@ _AUGMENTATION = """augmentation : callable or None, default=None
         predictions are never augmented.
     """
 
+_LABEL_ISSUES = """label_issues_ : ndarray of bool of shape (n_train_samples,)
+        True where ``corrected_labels_`` differs from the given label: the
+        training samples the fitted model would relabel. The model has seen
+        these labels, and a network that memorised them agrees with them;
+        :func:`~sklearn_noisy.find_label_issues` judges every sample by a
+        model that did not see it."""
+
 
 def shared_parameters(max_epochs=50, max_epochs_meaning="Passes over the training data.",
                       random_extras="", augmentation=True):
-    """A ``Substitution`` filling ``{shared_parameters}`` in a docstring.
+    """A ``Substitution`` filling ``{shared_parameters}`` and
+    ``{label_issues}`` in a docstring.
 
     Parameters
     ----------
@@ -108,4 +117,4 @@ def shared_parameters(max_epochs=50, max_epochs_meaning="Passes over the trainin
         random_extras=random_extras,
         augmentation=_AUGMENTATION if augmentation else "",
     )
-    return Substitution(shared_parameters=text)
+    return Substitution(shared_parameters=text, label_issues=_LABEL_ISSUES)

@@ -82,6 +82,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         user guide for the measurements).
     corrected_labels_ : ndarray of shape (n_train_samples,)
         ``argmax posterior_``.
+    {label_issues}
     history_ : skorch History
         Per-epoch record of the main training.
     stage_histories_ : list of (str, skorch History)
@@ -235,7 +236,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         self.eta_ = eta.double().cpu().numpy()
         self.posterior_ = posterior.double().cpu().numpy()
         self._set_noise_attributes(
-            1.0 - (proba * given).sum(dim=1), posterior.argmax(dim=1))
+            1.0 - (proba * given).sum(dim=1), posterior.argmax(dim=1), data.y)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Soft cross-entropy against the predicting step's posterior (Eq. 10).

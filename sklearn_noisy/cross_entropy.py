@@ -26,6 +26,7 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
         given label is more likely wrong.
     corrected_labels_ : ndarray of shape (n_train_samples,)
         The final network's prediction for each training sample.
+    {label_issues}
     history_ : skorch History
         Per-epoch training record.
     stage_histories_ : list of (str, skorch History)
@@ -49,5 +50,5 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
         self._run_stage(data, "training")
         proba = self._proba(data.X)
         self._set_noise_attributes(
-            1.0 - proba.gather(1, data.y[:, None]).squeeze(1), proba.argmax(dim=1)
-        )
+            1.0 - proba.gather(1, data.y[:, None]).squeeze(1), proba.argmax(dim=1),
+            data.y)

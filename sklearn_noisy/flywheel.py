@@ -142,6 +142,7 @@ default='auto'
         ``1 - clean_proba_``.
     corrected_labels_ : ndarray of shape (n_train_samples,)
         The refurbished labels (same as ``refurbished_labels_``).
+    {label_issues}
     history_ : skorch History
         Per-epoch record of f's training.
     stage_histories_ : list of (str, skorch History)
@@ -303,8 +304,26 @@ default='auto'
         self.refurbished_proba_ = refurbished.double().cpu().numpy()
         # sigmoid(-z) is 1 - sigmoid(z) without rounding the near-clean
         # samples to exactly 0, which would tie them in any ranking.
-        self._set_noise_attributes(torch.sigmoid(-log_odds), refurbished.argmax(dim=1))
+        self._set_noise_attributes(
+            torch.sigmoid(-log_odds), refurbished.argmax(dim=1), given.argmax(dim=1))
         self.refurbished_labels_ = self.corrected_labels_
+
+    def _held_out_noise_scores(self, X, y):
+        """``1 - q(s_i = 1)`` on samples the fit did not see (used by
+        find_label_issues): the E-step of Eq. 4 under the final networks with
+        the fitted ``gamma_``, and ``epsilon_i`` from ``transition_matrix_``
+        and f's prediction (Eq. 14) for the given labels ``y``."""
+        X = self._prepare_inference_data(X)
+        given = one_hot(self.label_encoder_.transform(y), len(self.classes_), X.device)
+        if self.estimate_epsilon:
+            transition = torch.as_tensor(
+                self.transition_matrix_, dtype=torch.float32, device=X.device)
+            epsilon = ((self._proba(X) @ transition) * given).sum(dim=1)
+        else:
+            epsilon = torch.full((len(X),), 1.0 / len(self.classes_), device=X.device)
+        log_odds = _clean_log_odds(
+            self._proba(X, self.main_network_), given, self.gamma_, epsilon)
+        return torch.sigmoid(-log_odds).cpu().numpy()
 
     def _fitted_augmentations(self, X, randomness):
         """The (weak, strong) callables, fitted on a copy when they can be.

@@ -13,6 +13,7 @@ import os
 import time
 import warnings
 
+import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -98,6 +99,7 @@ class SEALClassifier(NoisyLabelClassifier):
         more likely wrong.
     corrected_labels_ : ndarray of shape (n_train_samples,)
         The class of largest averaged soft label.
+    {label_issues}
     iteration_history_ : list of dict
         One entry per iteration: ``iteration``, ``loss`` (the training loss
         used), ``train_loss`` (per epoch), ``seconds`` and ``agreement`` (the
@@ -244,7 +246,19 @@ class SEALClassifier(NoisyLabelClassifier):
         self.soft_labels_ = soft_labels.double().cpu().numpy()
         self.iteration_history_ = history
         others = soft_labels.scatter(1, given[:, None], -1.0)
-        self._set_noise_attributes(others.max(dim=1).values, soft_labels.argmax(dim=1))
+        self._set_noise_attributes(
+            others.max(dim=1).values, soft_labels.argmax(dim=1), given)
+
+    def _held_out_noise_scores(self, X, y):
+        """Eq. 10 on samples the fit did not see (used by find_label_issues).
+
+        Such a sample has no soft label averaged over epochs, so the largest
+        probability of ``module_`` among the classes other than the given
+        label ``y`` stands in for it.
+        """
+        proba = self.predict_proba(X)
+        proba[np.arange(len(proba)), self.label_encoder_.transform(y)] = -1.0
+        return proba.max(axis=1)
 
     def _first_iteration(self, data, callbacks):
         if self.first_loss == "cross_entropy":

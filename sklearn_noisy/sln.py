@@ -76,6 +76,7 @@ class SLNClassifier(NoisyLabelClassifier):
         ``1 - p(given label | x)`` under ``module_``.
     corrected_labels_ : ndarray of shape (n_train_samples,)
         ``module_``'s prediction for each training sample.
+    {label_issues}
     history_ : skorch History
         Per-epoch training record.
     stage_histories_ : list of (str, skorch History)
@@ -177,8 +178,7 @@ class SLNClassifier(NoisyLabelClassifier):
             self.module_.load_state_dict(momentum.averaged_.module.state_dict())
         proba = self._proba(data.X)
         self._set_noise_attributes(
-            1.0 - (proba * given).sum(dim=1), proba.argmax(dim=1)
-        )
+            1.0 - (proba * given).sum(dim=1), proba.argmax(dim=1), data.y)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """``-sum_k t_k log softmax_k(y_pred)`` against the noisy targets.

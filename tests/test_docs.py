@@ -20,5 +20,5 @@ def test_docs_build_without_warnings(tmp_path):
     assert completed.returncode == 0, completed.stdout + completed.stderr
     built = {path.name for path in (tmp_path / "html").rglob("*.html")}
     for page in ("index.html", "api.html", "flywheel.html", "scaling.html",
-                 "plot_dask_grid_search.html"):
+                 "plot_dask_grid_search.html", "noisy_data.html", "plot_label_issues.html"):
         assert page in built

@@ -47,8 +47,8 @@ FITTED = {
     "flywheel": ["main_network_", "clean_proba_", "gamma_", "epsilon_",
                  "transition_matrix_", "refurbished_proba_", "refurbished_labels_"],
 }
-COMMON_FITTED = ["classes_", "module_", "noise_scores_", "corrected_labels_", "history_",
-                 "stage_histories_"]
+COMMON_FITTED = ["classes_", "module_", "noise_scores_", "corrected_labels_", "label_issues_",
+                 "history_", "stage_histories_"]
 STAGES = {"ce": 1, "seal": 2, "sln": 1, "confusion-em": 2, "flywheel": 1}
 
 
@@ -70,6 +70,7 @@ def assert_fitted(clf, name, n_samples):
         assert hasattr(clf, attribute), attribute
     assert clf.noise_scores_.shape == (n_samples,)
     assert clf.corrected_labels_.shape == (n_samples,)
+    assert clf.label_issues_.shape == (n_samples,)
 
 
 class Lifecycle(Callback):

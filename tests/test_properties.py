@@ -931,6 +931,7 @@ def check_fitted_classifier(clf, X, y):
         np.asarray(classes, dtype=object).tolist())
     assert np.all(np.isfinite(clf.noise_scores_))
     assert np.all((clf.noise_scores_ >= -1e-6) & (clf.noise_scores_ <= 1 + 1e-6))
+    assert clf.label_issues_.dtype == bool and clf.label_issues_.shape == (n,)
     assert clf.stage_histories_
 
 

@@ -307,6 +307,23 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         # replaced it by a scan of the instance __dict__).
         return BaseEstimator.__dict__["_get_param_names"].__get__(None, cls)()
 
+    def get_params(self, deep=True, **kwargs):
+        """Get the parameters, including routed ``module__*`` style ones.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of the callbacks, as
+            ``callbacks__<name>__<parameter>``.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        # Defined here only to give skorch's get_params a docstring.
+        return super().get_params(deep=deep, **kwargs)
+
     def set_params(self, **params):
         """Set parameters, including routed ``module__*`` style ones.
 

@@ -84,7 +84,10 @@ def empirical_transition_matrix(y_true, y_noisy, n_classes):
     Parameters
     ----------
     y_true, y_noisy : ndarray of int in ``0 .. n_classes - 1``
+        True classes and noisy labels of the same samples, such as a
+        corruptor's input and output restricted to ``noise_mask_``.
     n_classes : int
+        Number of classes K.
 
     Returns
     -------

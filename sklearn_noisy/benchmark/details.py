@@ -50,10 +50,37 @@ def detection_is_defined(noise_mask):
 
 
 class SoftLabelSnapshots(EpochSoftmaxAverage):
-    """The epoch-averaged softmax at the end of every training run.
+    """Callback recording the epoch-averaged softmax of every training stage.
 
-    SEAL trains once per iteration, so the snapshots are its soft labels
-    iteration by iteration.
+    After every epoch the network predicts every training sample (in eval
+    mode, without augmentation); at the end of each training stage the mean
+    of these predictions over the stage's epochs is appended to
+    ``snapshots``. :class:`~sklearn_noisy.SEALClassifier` trains one stage
+    per iteration, so the snapshots are its soft labels iteration by
+    iteration; the benchmark draws ``seal_soft_label_distances.png`` from
+    them. It works with every estimator of the package.
+
+    Pass a new instance in ``callbacks`` for every fit: ``snapshots`` keeps
+    growing with each stage it sees.
+
+    Attributes
+    ----------
+    snapshots : list of ndarray of shape (n_samples, n_classes)
+        One float64 array per training stage, in the order of the stages;
+        row ``i`` is the averaged softmax of the ``i``-th sample passed to
+        ``fit``, columns in the order of ``classes_``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_noisy import SEALClassifier
+    >>> from sklearn_noisy.benchmark.details import SoftLabelSnapshots
+    >>> X, y = load_digits(return_X_y=True)
+    >>> snapshots = SoftLabelSnapshots()
+    >>> clf = SEALClassifier(n_iterations=2, max_epochs=3, callbacks=[snapshots],
+    ...                      random_state=0).fit(X / 16, y)
+    >>> len(snapshots.snapshots), snapshots.snapshots[0].shape
+    (3, (1797, 10))
     """
 
     def __init__(self):

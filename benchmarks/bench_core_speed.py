@@ -54,12 +54,9 @@ def make_data(seed=0):
     return X, y
 
 
-def fit_hand_written(X, y, seed):
+def train_hand_written(model, optimizer, X, y):
     """The loop a PyTorch user writes: tensors, randperm, index batches."""
-    torch.manual_seed(seed)
     X_t, y_t = torch.as_tensor(X), torch.as_tensor(y)
-    model = MLP(N_FEATURES, N_CLASSES)
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     model.train()
     for _ in range(EPOCHS):
         for idx in torch.randperm(len(X_t)).split(BATCH_SIZE):
@@ -68,6 +65,13 @@ def fit_hand_written(X, y, seed):
             loss.backward()
             optimizer.step()
     return model
+
+
+def fit_hand_written(X, y, seed):
+    torch.manual_seed(seed)
+    model = MLP(N_FEATURES, N_CLASSES)
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    return train_hand_written(model, optimizer, X, y)
 
 
 def fit_package(X, y, seed):
@@ -155,17 +159,9 @@ def make_images(seed=0):
 
 def fit_hand_written_images(X, y, seed):
     torch.manual_seed(seed)
-    X_t, y_t = torch.as_tensor(X), torch.as_tensor(y)
     model = SmallCNN(IMAGE_SHAPE, 4)
     optimizer = torch.optim.Adam(model.parameters(), lr=IMAGE_LR)
-    model.train()
-    for _ in range(EPOCHS):
-        for idx in torch.randperm(len(X_t)).split(BATCH_SIZE):
-            loss = torch.nn.functional.cross_entropy(model(X_t[idx]), y_t[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return model
+    return train_hand_written(model, optimizer, X, y)
 
 
 def fit_package_images(X, y, seed, channels_last="auto"):

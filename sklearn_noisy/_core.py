@@ -299,7 +299,10 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         # or set_params (skorch-style ``module__*`` parameters), so that
         # get_params/clone round-trip them.
         names = set(type(self)._signature_param_names())
-        names.update(key for key in vars(self) if key.startswith(ROUTED_PREFIXES))
+        names.update(
+            key for key in vars(self)
+            if not key.startswith("_") and not key.endswith("_")
+        )
         return sorted(names)
 
     @classmethod

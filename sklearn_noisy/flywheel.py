@@ -105,9 +105,9 @@ default='auto'
         none. ``'auto'`` picks, for tabular X, Gaussian jitter of 0.1
         feature standard deviations (weak) and 0.3 plus 20% feature dropout
         (strong); for images, random shifts and flips (weak) and random
-        affine, brightness, contrast and cutout (strong). Weak copies train
-        f and average its prediction; strong copies feed the contrastive
-        loss.
+        affine, brightness, contrast and cutout (strong); for integer or
+        boolean X (token ids, flags), none. Weak copies train f and average
+        its prediction; strong copies feed the contrastive loss.
     main_augmentation : {{'weak'}} or None, default=None
         Inputs of g's training: ``None`` trains g on the unaugmented data,
         as in the paper, which augments for f alone; ``'weak'`` trains it on
@@ -332,6 +332,9 @@ default='auto'
         ``AUGMENTATION_FIT_SAMPLES`` samples, not on all of them.
         """
         weak_default, strong_default = default_augmentations(X.dim() - 1)
+        if not X.dtype.is_floating_point:
+            # Jitter and affine maps have no meaning for token ids or flags.
+            weak_default = strong_default = None
         augmentations = []
         for given, default in ((self.weak_augmentation, weak_default),
                                (self.strong_augmentation, strong_default)):

@@ -27,14 +27,6 @@ def select(suite):
     return importlib.import_module("select_defaults")
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def read_rows(path):
     with open(path, newline="") as handle:
         return list(csv.DictReader(handle))

@@ -16,7 +16,6 @@ import time
 
 import numpy as np
 import pytest
-import torch
 
 from sklearn_noisy.benchmark import __main__ as cli
 
@@ -29,14 +28,6 @@ ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 def command(*args):
     return [sys.executable, "-m", "sklearn_noisy.benchmark", *map(str, args)]
-
-
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def strict_json(text):

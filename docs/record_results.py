@@ -1,0 +1,128 @@
+"""Run again the benchmark commands whose recorded output the docs quote.
+
+The docs never hold a number typed by hand. Every table or figure they show
+is either the verbatim standard output of one of the commands below,
+recorded in ``docs/results/<name>.txt`` and shown with ``literalinclude``,
+or drawn at build time (``docs/results_tables.py``) from the files such a
+command wrote (``results.csv``, ``summary.json``, figures). Running this
+script again brings every quoted figure up to date with the code::
+
+    make docs-results                       # every record (several hours)
+    make docs-results RECORDS="digits-idn"  # some of them
+    python docs/record_results.py --list    # the records and their commands
+
+A record is replaced only when its command succeeds; a command that writes
+an output folder gets an empty one, and the previous folder comes back if
+the command fails or is interrupted.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path("docs") / "results"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One recorded command: its output file, arguments and output folder."""
+
+    name: str
+    args: tuple  # after ``python``
+    minutes: int  # about, on 2 CPU cores
+    output: str | None = None  # folder the command writes, relative to the root
+    threads: int | None = 1  # OMP_NUM_THREADS, None to leave it alone
+
+    @property
+    def path(self):
+        return RESULTS / f"{self.name}.txt"
+
+    @property
+    def command(self):
+        """The command line as a user would type it from the repository root."""
+        prefix = "" if self.threads is None else f"OMP_NUM_THREADS={self.threads} "
+        return f"{prefix}python {' '.join(self.args)}"
+
+
+def _suite(*args):
+    return ("benchmarks/bench_accuracy_suite.py", *args)
+
+
+#: every record, in the order ``make docs-results`` runs them (the default
+#: selection reads the accuracy suite's fits, so it comes after it)
+RECORDS = (
+    Record("digits-idn", ("-m", "sklearn_noisy.benchmark", "--output",
+                          str(RESULTS / "digits-idn")),
+           minutes=7, output=str(RESULTS / "digits-idn"), threads=None),
+    Record("accuracy-suite", _suite("--output", str(RESULTS / "accuracy-suite")),
+           minutes=50, output=str(RESULTS / "accuracy-suite")),
+    Record("select-defaults", ("benchmarks/select_defaults.py", "--output",
+                               str(RESULTS / "accuracy-suite")), minutes=35),
+)
+
+
+def run(record, log=sys.stderr):
+    """Run ``record``'s command; write its output file when it succeeds."""
+    environment = dict(os.environ)
+    if record.threads is not None:
+        environment["OMP_NUM_THREADS"] = str(record.threads)
+    output = ROOT / record.output if record.output else None
+    kept = output.with_name(output.name + ".previous") if output else None
+    if output is not None and output.exists():
+        shutil.rmtree(kept, ignore_errors=True)
+        output.rename(kept)
+    print(f"$ {record.command}   (about {record.minutes} min)", file=log, flush=True)
+    start = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, *record.args], cwd=ROOT, env=environment,
+                              stdout=subprocess.PIPE, text=True)
+    except BaseException:
+        _restore(output, kept)
+        raise
+    if done.returncode != 0:
+        _restore(output, kept)
+        print(f"failed with exit status {done.returncode}; {record.path} is unchanged",
+              file=log)
+        return False
+    (ROOT / record.path).write_text(f"$ {record.command}\n{done.stdout}", encoding="utf-8")
+    if kept is not None:
+        shutil.rmtree(kept, ignore_errors=True)
+    print(f"{record.path} written ({(time.perf_counter() - start) / 60:.0f} min)", file=log)
+    return True
+
+
+def _restore(output, kept):
+    if kept is not None and kept.exists():
+        shutil.rmtree(output, ignore_errors=True)
+        kept.rename(output)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="records to run (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the records and exit")
+    args = parser.parse_args(argv)
+    by_name = {record.name: record for record in RECORDS}
+    unknown = [name for name in args.names if name not in by_name]
+    if unknown:
+        parser.error(f"unknown record(s) {', '.join(unknown)}; choose from "
+                     f"{', '.join(by_name)}")
+    if args.list:
+        for record in RECORDS:
+            print(f"{record.name:<22} ~{record.minutes:>3} min  {record.command}")
+        return
+    chosen = [by_name[name] for name in args.names] or list(RECORDS)
+    failed = [record.name for record in chosen if not run(record)]
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,12 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import sklearn_noisy  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import results_tables  # noqa: E402
+
+# the tables and figures drawn from the recorded benchmark runs
+results_tables.write_all()
+
 project = "sklearn_noisy"
 author = "the sklearn_noisy developers"
 copyright = "2026, the sklearn_noisy developers"
@@ -22,7 +28,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
 ]
 
-exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
+exclude_patterns = ["_build", "_generated", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.md5"]
 # The class pages list parameters and attributes from the numpydoc sections;
 # one stub page per method would double them.

@@ -1,0 +1,196 @@
+"""Tables and figures drawn at docs build time from the recorded benchmark runs.
+
+``conf.py`` calls :func:`write_all` before Sphinx reads the pages; it writes
+reStructuredText tables and PNG figures into ``docs/_generated/`` (not kept
+in git), which the pages include. The numbers come only from the files the
+recorded commands wrote (``docs/results/*/results.csv`` and
+``summary.json``, see ``record_results.py``), so the text a page shows
+cannot drift from the run it cites.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from sklearn_noisy.benchmark.__main__ import read_results
+
+DOCS = Path(__file__).resolve().parent
+RESULTS = DOCS / "results"
+GENERATED = DOCS / "_generated"
+
+#: package method label -> the short name of its page's files
+METHOD_PAGES = {"SEAL": "seal", "SLN": "sln", "ConfusionEM": "confusion_em",
+                "Flywheel": "flywheel"}
+SUITE_NOISES = {"idn": "IDN 40%", "idn-projection": "IDN projection 40%",
+                "symmetric": "symmetric 40%", "pair": "pair 30%"}
+
+
+def list_table(header, rows, widths=None):
+    """A ``list-table`` directive of ``header`` and ``rows`` (lists of text)."""
+    lines = [".. list-table::", "   :header-rows: 1"]
+    if widths:
+        lines.append(f"   :widths: {' '.join(map(str, widths))}")
+    lines.append("")
+    for row in [header, *rows]:
+        first, *rest = row
+        lines.append(f"   * - {first}")
+        lines.extend(f"     - {cell}" for cell in rest)
+    return "\n".join(lines) + "\n"
+
+
+def _pct(value, std=None):
+    if value is None or not np.isfinite(value):
+        return "-"
+    return f"{100 * value:.1f}" + ("" if std is None else f" ± {100 * std:.1f}")
+
+
+def _auc(value):
+    return "-" if value is None or not np.isfinite(value) else f"{value:.3f}"
+
+
+# ----------------------------------------------------------------------
+# the default benchmark run (digits, IDN 10-40%, seeds 0-4)
+# ----------------------------------------------------------------------
+def digits_method_table(rows, method):
+    """CE, cleanlab and ``method`` at every rate of the default run."""
+    cell = {(row["noise_rate"], row["method"]): row for row in rows}
+    rates = sorted({row["noise_rate"] for row in rows})
+    body = []
+    for rate in rates:
+        ce, own, ref = (cell.get((rate, name)) for name in ("CE", method, "cleanlab"))
+        if own is None or ce is None:
+            continue
+        body.append([f"{rate:.0%}", _pct(ce["accuracy_mean"], ce["accuracy_std"]),
+                     _pct(own["accuracy_mean"], own["accuracy_std"]),
+                     f"{100 * (own['accuracy_mean'] - ce['accuracy_mean']):+.1f}",
+                     _pct(ref["accuracy_mean"]) if ref else "-",
+                     _auc(own["detection_auc"]), _auc(ce["detection_auc"]),
+                     f"{own['fit_seconds']:.1f} / {ce['fit_seconds']:.1f}"])
+    header = ["IDN rate", "CE %", f"{method} %", "gain", "cleanlab %",
+              f"{method} AUC", "CE AUC", f"fit s ({method} / CE)"]
+    return list_table(header, body)
+
+
+# ----------------------------------------------------------------------
+# the accuracy suite
+# ----------------------------------------------------------------------
+def suite_means(results):
+    """``(data set, noise, method) -> dict`` of means over seeds (and the std)."""
+    groups = {}
+    for result in results:
+        groups.setdefault((result.dataset, result.noise, result.method), []).append(result)
+    means = {}
+    for key, group in groups.items():
+        accuracy = np.array([r.accuracy for r in group])
+        means[key] = {"accuracy": accuracy.mean(), "std": accuracy.std(),
+                      "auc": float(np.mean([r.detection_auc for r in group])),
+                      "seconds": float(np.mean([r.fit_seconds for r in group])),
+                      "n_seeds": len(group)}
+    return means
+
+
+def suite_method_table(means, datasets, method):
+    """``method`` against CE and cleanlab at IDN 40% on every data set of the suite."""
+    body = []
+    gains = []
+    for dataset in datasets:
+        ce, own, ref = (means.get((dataset, "idn", name)) for name in ("CE", method, "cleanlab"))
+        if ce is None or own is None:
+            continue
+        gains.append(own["accuracy"] - ce["accuracy"])
+        body.append([dataset, _pct(ce["accuracy"]), _pct(ref["accuracy"]) if ref else "-",
+                     _pct(own["accuracy"], own["std"]), f"{100 * gains[-1]:+.1f}",
+                     _auc(own["auc"])])
+    body.append(["**mean**", _pct(np.mean([means[d, "idn", "CE"]["accuracy"]
+                                           for d in datasets if (d, "idn", method) in means])),
+                 "", "", f"**{100 * np.mean(gains):+.1f}**", ""])
+    return list_table(["data set", "CE %", "cleanlab %", f"{method} %", "gain over CE",
+                       f"{method} AUC"], body)
+
+
+def suite_overview(means, datasets, methods):
+    """Mean gain over CE and mean AUC per method and noise type, over the data sets."""
+    body = []
+    for noise, noise_label in SUITE_NOISES.items():
+        for method in methods:
+            gains = [means[d, noise, method]["accuracy"] - means[d, noise, "CE"]["accuracy"]
+                     for d in datasets if (d, noise, method) in means
+                     and (d, noise, "CE") in means]
+            if not gains:
+                continue
+            aucs = [means[d, noise, method]["auc"] for d in datasets
+                    if (d, noise, method) in means]
+            n_below = sum(gain < -0.005 for gain in gains)
+            body.append([noise_label, method, str(len(gains)),
+                         f"{100 * np.mean(gains):+.1f}", f"{100 * min(gains):+.1f}",
+                         str(n_below), _auc(np.nanmean(aucs)) if aucs else "-",
+                         _auc(np.nanmin(aucs)) if aucs else "-"])
+    return list_table(["noise", "method", "data sets", "mean gain over CE",
+                       "worst gain", "data sets below CE", "mean AUC", "lowest AUC"], body)
+
+
+def time_multiples(means, datasets, noise, method):
+    """``method``'s fit seconds over CE's, per data set."""
+    return [means[d, noise, method]["seconds"] / means[d, noise, "CE"]["seconds"]
+            for d in datasets if (d, noise, method) in means and (d, noise, "CE") in means]
+
+
+def plot_gain_against_time(means, datasets, methods, path):
+    """Mean gain over CE against the median fit-time multiple, per method and noise."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    markers = dict(zip(SUITE_NOISES, "osD^"))
+    colours = dict(zip(methods, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    figure, axis = plt.subplots(figsize=(6.5, 4.2))
+    for noise, label in SUITE_NOISES.items():
+        for method in methods:
+            gains = [means[d, noise, method]["accuracy"] - means[d, noise, "CE"]["accuracy"]
+                     for d in datasets if (d, noise, method) in means]
+            if not gains:
+                continue
+            multiple = np.median(time_multiples(means, datasets, noise, method))
+            axis.scatter(multiple, 100 * np.mean(gains), marker=markers[noise],
+                         color=colours[method], s=50,
+                         label=f"{method}, {label}")
+    axis.axhline(0, color="grey", linewidth=0.8)
+    axis.set_xscale("log")
+    axis.set(xlabel="fit time / cross-entropy's fit time (median over data sets)",
+             ylabel="accuracy gain over cross-entropy\n(points, mean over data sets)")
+    axis.grid(alpha=0.3, which="both")
+    axis.legend(fontsize="x-small", ncol=2, loc="best")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+# ----------------------------------------------------------------------
+def _write(name, text):
+    path = GENERATED / name
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def write_all():
+    """Write every generated table and figure into ``docs/_generated/``."""
+    GENERATED.mkdir(exist_ok=True)
+    rows = json.loads((RESULTS / "digits-idn" / "summary.json").read_text())
+    for method, page in METHOD_PAGES.items():
+        _write(f"digits_idn_{page}.rst", digits_method_table(rows, method))
+
+    results, _ = read_results(RESULTS / "accuracy-suite" / "results.csv")
+    means = suite_means(results)
+    datasets = list(dict.fromkeys(result.dataset for result in results))
+    methods = list(METHOD_PAGES)
+    for method, page in METHOD_PAGES.items():
+        _write(f"suite_{page}.rst", suite_method_table(means, datasets, method))
+    _write("suite_overview.rst", suite_overview(means, datasets, [*methods, "cleanlab"]))
+    plot_gain_against_time(means, datasets, [*methods, "cleanlab"],
+                           GENERATED / "gain_against_fit_time.png")
+
+
+if __name__ == "__main__":
+    write_all()

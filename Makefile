@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: benchmark test env clean docs
+.PHONY: benchmark test env clean docs docs-results
 
 benchmark: $(STAMP)
 	$(BIN)/python -m sklearn_noisy.benchmark $(ARGS)
@@ -27,3 +27,8 @@ clean:
 
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+# Run again the benchmark commands whose output the docs quote (docs/results/);
+# RECORDS="name ..." for some of them, python docs/record_results.py --list for the names.
+docs-results: $(STAMP)
+	$(BIN)/python docs/record_results.py $(RECORDS)

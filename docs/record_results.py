@@ -54,16 +54,60 @@ def _suite(*args):
     return ("benchmarks/bench_accuracy_suite.py", *args)
 
 
-#: every record, in the order ``make docs-results`` runs them (the default
-#: selection reads the accuracy suite's fits, so it comes after it)
+def _bench(script, *args):
+    return (f"benchmarks/{script}.py", *args)
+
+
+#: every record, in the order ``make docs-results`` runs them, roughly by page
+#: (the default selection reads the accuracy suite's fits, so it comes after it)
 RECORDS = (
+    # benchmark.rst
     Record("digits-idn", ("-m", "sklearn_noisy.benchmark", "--output",
                           str(RESULTS / "digits-idn")),
            minutes=7, output=str(RESULTS / "digits-idn"), threads=None),
+    Record("threads", _bench("bench_threads"), minutes=1, threads=None),
     Record("accuracy-suite", _suite("--output", str(RESULTS / "accuracy-suite")),
            minutes=50, output=str(RESULTS / "accuracy-suite")),
     Record("select-defaults", ("benchmarks/select_defaults.py", "--output",
                                str(RESULTS / "accuracy-suite")), minutes=35),
+    # user_guide/noisy_data.rst
+    Record("label-issues-idn", _bench("bench_label_issues"), minutes=3),
+    Record("label-issues-symmetric", _bench("bench_label_issues", "--noise", "symmetric",
+                                            "--methods", "ce", "sln", "knn"), minutes=2),
+    Record("noisy-model-selection", _bench("bench_noisy_model_selection"), minutes=3),
+    # user_guide/seal.rst
+    Record("seal-sln-digits", _bench("bench_seal_sln", "--part", "digits"), minutes=10),
+    Record("seal-sln-other", _bench("bench_seal_sln", "--part", "other"), minutes=6,
+           threads=None),
+    Record("seal-speed", _bench("bench_seal_speed"), minutes=2, threads=None),
+    # user_guide/sln.rst
+    Record("sln-grid", _bench("bench_seal_sln", "--part", "sln-grid"), minutes=8,
+           threads=None),
+    Record("variants-sln", _bench("bench_variants", "--part", "sln"), minutes=3),
+    # user_guide/confusion_em.rst
+    Record("variants-confusion-em", _bench("bench_variants", "--part", "confusion-em"),
+           minutes=3),
+    Record("confusion-em-grid", _bench("bench_confusion_em", "--part", "grid"), minutes=4,
+           threads=None),
+    Record("confusion-em-other", _bench("bench_confusion_em", "--part", "other"),
+           minutes=2, threads=None),
+    # user_guide/flywheel.rst
+    Record("variants-flywheel", _bench("bench_variants", "--part", "flywheel"), minutes=7),
+    Record("flywheel-transition", _bench("bench_flywheel", "--part", "transition"),
+           minutes=2, threads=None),
+    Record("flywheel-transition-variants",
+           _bench("bench_flywheel", "--part", "transition-variants"), minutes=2,
+           threads=None),
+    Record("flywheel-ablation", _bench("bench_flywheel", "--part", "ablation"), minutes=7,
+           threads=None),
+    Record("flywheel-other", _bench("bench_flywheel", "--part", "other"), minutes=3,
+           threads=None),
+    # design.rst
+    Record("core-accuracy", _bench("bench_core_accuracy"), minutes=1, threads=None),
+    # CONTRIBUTING.rst
+    Record("core-speed", _bench("bench_core_speed", "--repeats", "9"), minutes=2,
+           threads=None),
+    Record("concurrent-fits", _bench("bench_concurrent_fits"), minutes=2, threads=None),
 )
 
 
@@ -115,8 +159,9 @@ def main(argv=None):
         parser.error(f"unknown record(s) {', '.join(unknown)}; choose from "
                      f"{', '.join(by_name)}")
     if args.list:
+        width = max(len(record.name) for record in RECORDS)
         for record in RECORDS:
-            print(f"{record.name:<22} ~{record.minutes:>3} min  {record.command}")
+            print(f"{record.name:<{width}} ~{record.minutes:>3} min  {record.command}")
         return
     chosen = [by_name[name] for name in args.names] or list(RECORDS)
     failed = [record.name for record in chosen if not run(record)]

@@ -31,6 +31,7 @@ Run: ``python benchmarks/bench_core_speed.py --part arrays|dataset|images``
 
 import argparse
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -212,8 +213,9 @@ def report(times, reference, candidate, target, repeats):
         print(f"{name:>28}: {median:7.3f} s   ratio {median / base:5.3f}   "
               f"runs {', '.join(f'{v:.3f}' for v in values)}")
     ratio = statistics.median(times[candidate]) / base
-    print(f"fit-time ratio {candidate} / {reference} = {ratio:.3f} "
-          f"(target <= {target:.2f}: {'met' if ratio <= target else 'NOT met'})")
+    print(f"fit-time ratio {candidate} / {reference} = {ratio:.3f}")
+    print(f"target <= {target:.2f}: {'met' if ratio <= target else 'NOT met'}",
+          file=sys.stderr)
 
 
 def main():
@@ -250,8 +252,9 @@ def main():
               f"{nchw / statistics.median(times['hand-written']):.3f}")
         seconds, epoch = recording_fraction(X, y)
         print(f"evaluation pass over the training set: {seconds:.3f} s, a training "
-              f"epoch: {epoch:.3f} s; fraction {seconds / epoch:.2f} "
-              f"(target <= 0.50: {'met' if seconds / epoch <= 0.5 else 'NOT met'})")
+              f"epoch: {epoch:.3f} s; fraction {seconds / epoch:.2f}")
+        print(f"target <= 0.50: {'met' if seconds / epoch <= 0.5 else 'NOT met'}",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":

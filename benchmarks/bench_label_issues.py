@@ -29,6 +29,7 @@ Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_label_issues.py``
 """
 
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -111,7 +112,7 @@ def main():
     if "ce" in args.methods:
         cleanlab_reference(X, y, flipped)
     for failure in failures:
-        print("BELOW TARGET", failure)
+        print("BELOW TARGET", failure, file=sys.stderr)
 
 
 def cleanlab_reference(X, y, flipped):

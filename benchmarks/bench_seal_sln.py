@@ -24,6 +24,7 @@ Run: ``python benchmarks/bench_seal_sln.py --part all``
 """
 
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -143,19 +144,20 @@ def print_targets(summary, targets_by_method=TARGETS):
     """Check each method's accuracy targets, that it beats CE at every rate
     10-40%, and its detection AUC at 40%, against a ``compare_on_digits``
     style summary."""
-    print("\nTargets:")
+    print("\nTargets:", file=sys.stderr)
     for name, targets in targets_by_method.items():
         if (name, 0.4) not in summary or ("CE", 0.4) not in summary:
             continue
         for rate, target in targets.items():
             got = summary[name, rate][0]
             print(f"  {name} at {rate:.0%}: {100 * got:.2f} >= {100 * target:.1f}  "
-                  f"{'met' if got >= target else 'MISSED'}")
+                  f"{'met' if got >= target else 'MISSED'}", file=sys.stderr)
         beats = all(summary[name, r][0] > summary["CE", r][0] for r in (0.1, 0.2, 0.3, 0.4))
-        print(f"  {name} beats CE at every rate: {'met' if beats else 'MISSED'}")
+        print(f"  {name} beats CE at every rate: {'met' if beats else 'MISSED'}",
+              file=sys.stderr)
         auc = summary[name, 0.4][1]
         print(f"  {name} detection AUC at 40%: {auc:.3f} >= {AUC_TARGET}  "
-              f"{'met' if auc >= AUC_TARGET else 'MISSED'}")
+              f"{'met' if auc >= AUC_TARGET else 'MISSED'}", file=sys.stderr)
 
 
 SLN_GRID = {

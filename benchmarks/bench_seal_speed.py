@@ -16,6 +16,7 @@ Run: ``python benchmarks/bench_seal_speed.py [--iterations 2] [--repeats 5]``
 
 import argparse
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -63,9 +64,10 @@ def main():
         ratio = median["SEAL"] / ((k + 1) * median["CE"])
         print(f"{label}: CE {median['CE']:.2f} s, SEAL (k={k}) {median['SEAL']:.2f} s, "
               f"SLN {median['SLN']:.2f} s")
-        print(f"  SEAL / ((k + 1) x CE) = {ratio:.3f} (target <= {TARGET}: "
-              f"{'met' if ratio <= TARGET else 'MISSED'}); "
+        print(f"  SEAL / ((k + 1) x CE) = {ratio:.3f}; "
               f"SLN / CE = {median['SLN'] / median['CE']:.3f}", flush=True)
+        print(f"  target SEAL / ((k + 1) x CE) <= {TARGET}: "
+              f"{'met' if ratio <= TARGET else 'MISSED'}", file=sys.stderr)
 
 
 if __name__ == "__main__":

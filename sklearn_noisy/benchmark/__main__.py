@@ -18,6 +18,7 @@ import os
 import shlex
 import signal
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -387,6 +388,7 @@ def main(argv=None):
               f"{n_todo} to run")
 
     keep_details = {(rate, args.seeds[0]) for rate in args.rates}
+    start = time.perf_counter()
     new = []
     interrupted = []
     try:
@@ -408,6 +410,7 @@ def main(argv=None):
                 if bar is not None:
                     bar.close()
             results = sorted([*done.values(), *new], key=lambda r: grid[cell_key(r)])
+            print(f"{len(new)} cell{'s' * (len(new) != 1)} run in {_clock(time.perf_counter() - start)}")
             _report(args, results, n_without_details=sum(
                 (args.dataset, args.noise, rate, seed, label) in done
                 for rate, seed in keep_details for label in labels))
@@ -419,6 +422,11 @@ def main(argv=None):
         _interrupted(argv, results_path, len(done) + len(new), len(grid), exc)
     except (Interrupted, KeyboardInterrupt):
         _interrupted(argv, results_path, len(done) + len(new), len(grid))
+
+
+def _clock(seconds):
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds:02d} s"
 
 
 def _interrupted(argv, results_path, n_done, n_cells, error=None):

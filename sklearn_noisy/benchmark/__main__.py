@@ -410,7 +410,8 @@ def main(argv=None):
                 if bar is not None:
                     bar.close()
             results = sorted([*done.values(), *new], key=lambda r: grid[cell_key(r)])
-            print(f"{len(new)} cell{'s' * (len(new) != 1)} run in {_clock(time.perf_counter() - start)}")
+            elapsed = _clock(time.perf_counter() - start)
+            print(f"{len(new)} cell{'s' * (len(new) != 1)} run in {elapsed}")
             _report(args, results, n_without_details=sum(
                 (args.dataset, args.noise, rate, seed, label) in done
                 for rate, seed in keep_details for label in labels))

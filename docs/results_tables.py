@@ -63,7 +63,7 @@ def digits_method_table(rows, method):
             continue
         body.append([f"{rate:.0%}", _pct(ce["accuracy_mean"], ce["accuracy_std"]),
                      _pct(own["accuracy_mean"], own["accuracy_std"]),
-                     f"{100 * (own['accuracy_mean'] - ce['accuracy_mean']):+.1f}",
+                     _points(own["accuracy_mean"] - ce["accuracy_mean"]),
                      _pct(ref["accuracy_mean"]) if ref else "-",
                      _auc(own["detection_auc"]), _auc(ce["detection_auc"]),
                      f"{own['fit_seconds']:.1f} / {ce['fit_seconds']:.1f}"])
@@ -100,34 +100,44 @@ def suite_method_table(means, datasets, method):
             continue
         gains.append(own["accuracy"] - ce["accuracy"])
         body.append([dataset, _pct(ce["accuracy"]), _pct(ref["accuracy"]) if ref else "-",
-                     _pct(own["accuracy"], own["std"]), f"{100 * gains[-1]:+.1f}",
+                     _pct(own["accuracy"], own["std"]), _points(gains[-1]),
                      _auc(own["auc"])])
     body.append(["**mean**", _pct(np.mean([means[d, "idn", "CE"]["accuracy"]
                                            for d in datasets if (d, "idn", method) in means])),
-                 "", "", f"**{100 * np.mean(gains):+.1f}**", ""])
+                 "", "", f"**{_points(np.mean(gains))}**", ""])
     return list_table(["data set", "CE %", "cleanlab %", f"{method} %", "gain over CE",
                        f"{method} AUC"], body)
 
 
 def suite_overview(means, datasets, methods):
-    """Mean gain over CE and mean AUC per method and noise type, over the data sets."""
-    body = []
-    for noise, noise_label in SUITE_NOISES.items():
-        for method in methods:
-            gains = [means[d, noise, method]["accuracy"] - means[d, noise, "CE"]["accuracy"]
-                     for d in datasets if (d, noise, method) in means
+    """Per method and noise type: mean gain over CE [worst data set], mean AUC [lowest].
+
+    Also the median fit-time multiple of CE's, over every cell of the method.
+    """
+    header = ["method", *SUITE_NOISES.values(), "fit time / CE's"]
+    gains_body, auc_body = [], []
+    for method in methods:
+        gain_cells, auc_cells, multiples = [], [], []
+        for noise in SUITE_NOISES:
+            cells = [d for d in datasets if (d, noise, method) in means
                      and (d, noise, "CE") in means]
-            if not gains:
-                continue
-            aucs = [means[d, noise, method]["auc"] for d in datasets
-                    if (d, noise, method) in means]
-            n_below = sum(gain < -0.005 for gain in gains)
-            body.append([noise_label, method, str(len(gains)),
-                         f"{100 * np.mean(gains):+.1f}", f"{100 * min(gains):+.1f}",
-                         str(n_below), _auc(np.nanmean(aucs)) if aucs else "-",
-                         _auc(np.nanmin(aucs)) if aucs else "-"])
-    return list_table(["noise", "method", "data sets", "mean gain over CE",
-                       "worst gain", "data sets below CE", "mean AUC", "lowest AUC"], body)
+            gains = [means[d, noise, method]["accuracy"] - means[d, noise, "CE"]["accuracy"]
+                     for d in cells]
+            aucs = [means[d, noise, method]["auc"] for d in cells]
+            multiples += time_multiples(means, datasets, noise, method)
+            gain_cells.append(f"{_points(np.mean(gains))} [{_points(min(gains))}]"
+                              if gains else "-")
+            auc_cells.append(f"{np.nanmean(aucs):.2f} [{np.nanmin(aucs):.2f}]"
+                             if aucs else "-")
+        multiple = f"{np.median(multiples):.1f}" if multiples else "-"
+        gains_body.append([method, *gain_cells, multiple])
+        auc_body.append([method, *auc_cells, multiple])
+    return list_table(header, gains_body), list_table(header, auc_body)
+
+
+def _points(fraction):
+    points = round(100 * fraction, 1)
+    return f"{points + 0.0:+.1f}"  # + 0.0: no "-0.0"
 
 
 def time_multiples(means, datasets, noise, method):
@@ -142,26 +152,37 @@ def plot_gain_against_time(means, datasets, methods, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter
 
     markers = dict(zip(SUITE_NOISES, "osD^"))
     colours = dict(zip(methods, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
-    figure, axis = plt.subplots(figsize=(6.5, 4.2))
-    for noise, label in SUITE_NOISES.items():
+    figure, axis = plt.subplots(figsize=(7.5, 4.2))
+    for noise in SUITE_NOISES:
         for method in methods:
             gains = [means[d, noise, method]["accuracy"] - means[d, noise, "CE"]["accuracy"]
                      for d in datasets if (d, noise, method) in means]
-            if not gains:
-                continue
-            multiple = np.median(time_multiples(means, datasets, noise, method))
-            axis.scatter(multiple, 100 * np.mean(gains), marker=markers[noise],
-                         color=colours[method], s=50,
-                         label=f"{method}, {label}")
+            if gains:
+                multiple = np.median(time_multiples(means, datasets, noise, method))
+                axis.scatter(multiple, 100 * np.mean(gains), marker=markers[noise],
+                             color=colours[method], s=55)
     axis.axhline(0, color="grey", linewidth=0.8)
     axis.set_xscale("log")
+    axis.set_xticks([1, 2, 3, 5, 10, 20, 50])
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
+    axis.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+    axis.set_xlim(left=1)
     axis.set(xlabel="fit time / cross-entropy's fit time (median over data sets)",
              ylabel="accuracy gain over cross-entropy\n(points, mean over data sets)")
     axis.grid(alpha=0.3, which="both")
-    axis.legend(fontsize="x-small", ncol=2, loc="best")
+    method_legend = axis.legend(
+        handles=[Line2D([], [], marker="o", linestyle="", color=colours[m], label=m)
+                 for m in methods],
+        title="method", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    axis.add_artist(method_legend)
+    axis.legend(handles=[Line2D([], [], marker=markers[n], linestyle="", color="grey",
+                                label=label) for n, label in SUITE_NOISES.items()],
+                title="noise", fontsize="small", loc="lower left", bbox_to_anchor=(1.01, 0))
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -187,7 +208,9 @@ def write_all():
     methods = list(METHOD_PAGES)
     for method, page in METHOD_PAGES.items():
         _write(f"suite_{page}.rst", suite_method_table(means, datasets, method))
-    _write("suite_overview.rst", suite_overview(means, datasets, [*methods, "cleanlab"]))
+    gains, aucs = suite_overview(means, datasets, [*methods, "cleanlab"])
+    _write("suite_gains.rst", gains)
+    _write("suite_aucs.rst", aucs)
     plot_gain_against_time(means, datasets, [*methods, "cleanlab"],
                            GENERATED / "gain_against_fit_time.png")
 

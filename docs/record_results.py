@@ -91,6 +91,8 @@ RECORDS = (
            threads=None),
     Record("variants-sln", _bench("bench_variants", "--part", "sln"), minutes=3),
     # user_guide/confusion_em.rst
+    Record("confusion-em-digits", _bench("bench_confusion_em", "--part", "digits"),
+           minutes=4, threads=None),
     Record("variants-confusion-em", _bench("bench_variants", "--part", "confusion-em"),
            minutes=3),
     Record("confusion-em-grid", _bench("bench_confusion_em", "--part", "grid"), minutes=4,

@@ -40,8 +40,10 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         Step size alpha_1 of the projected gradient ascent on eta (paper:
         0.7 on CIFAR-10, 0.5 best on CIFAR-100, 0.05 on Clothing1M). The
         default was chosen by measurement (see the user guide).
-    eta_start_epoch : int, default=10
-        Epochs of training before eta is first updated (paper, CIFAR: 35).
+    eta_start_epoch : int, default=5
+        Epochs of training before eta is first updated (paper, CIFAR: 35 of
+        120 epochs). The default was chosen by measurement (see the user
+        guide).
     eta_update : {{'batch', 'epoch'}}, default='batch'
         When eta is updated, from ``eta_start_epoch`` on. ``'batch'``: after
         every training step, on the mini-batch's samples, with q from that
@@ -130,7 +132,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         *,
         eta_init=0.01,
         eta_lr=0.5,
-        eta_start_epoch=10,
+        eta_start_epoch=5,
         eta_update="batch",
         eta_update_every=5,
         class_weight=None,

@@ -108,7 +108,7 @@ def _sln(dataset, noise):
             "the SLN paper tunes sigma per noise type: pass noise= one of "
             f"{', '.join(map(repr, NOISE_TYPES))}.")
     return {**_sln_general(dataset), "sigma": _SLN_SIGMA[dataset][noise],
-            "ema_decay": 0.999}
+            "ema_decay": 0.999, "correction_epoch": None}
 
 
 def _confusion_em(dataset, noise):

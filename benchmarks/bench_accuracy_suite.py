@@ -443,6 +443,12 @@ def format_clock(seconds):
     return f"{minutes}m{seconds:02d}s"
 
 
+def fits_done(fits, results_path):
+    """The fits of ``fits`` that ``results_path`` already holds."""
+    done = {cell_key(result) for result in read_results(results_path)[0]}
+    return [fit for fit in fits if fit.key in done]
+
+
 def gather(fits, results_path, resume, n_jobs=-1, device="cpu", log=None):
     """The results of ``fits``: those in ``results_path`` (with ``resume``), the rest run.
 
@@ -643,6 +649,7 @@ def main(argv=None):
                      "--output folder.")
     args.output.mkdir(parents=True, exist_ok=True)
     fits = plan_fits(args.datasets, args.noises, args.seeds, settings, args.max_samples)
+    n_before = len(fits_done(fits, results_path)) if args.resume else 0
     start = time.perf_counter()
     try:
         results = gather(fits, results_path, args.resume, args.n_jobs, args.device)
@@ -650,7 +657,8 @@ def main(argv=None):
         print(f"interrupted: the finished fits are in {results_path}; add --resume to "
               "run the others.", file=sys.stderr)
         sys.exit(INTERRUPTED)
-    print(f"suite: {len(fits)} fits, {format_clock(time.perf_counter() - start)} wall clock")
+    print(f"suite: {len(fits)} fits ({n_before} of them from earlier runs), "
+          f"{format_clock(time.perf_counter() - start)} wall clock")
     report(results, args.output)
     print(f"results written to {args.output}/")
     return results

@@ -54,6 +54,7 @@ from bench_accuracy_suite import (
     Setting,
     add_data_arguments,
     check_data_arguments,
+    fits_done,
     format_clock,
     gather,
     parse_setting,
@@ -192,6 +193,7 @@ def main(argv=None):
     settings += [setting for grid in grids.values() for setting in grid]
     fits = plan_fits(args.datasets, (NOISE,), args.seeds, settings, args.max_samples)
     args.output.mkdir(parents=True, exist_ok=True)
+    n_before = len(fits_done(fits, args.output / RESULTS_FILE))
     start = time.perf_counter()
     try:
         results = gather(fits, args.output / RESULTS_FILE, True, args.n_jobs, args.device)
@@ -199,7 +201,8 @@ def main(argv=None):
         print(f"interrupted: the finished fits are in {args.output / RESULTS_FILE}; run "
               "the same command again to do the others.", file=sys.stderr)
         sys.exit(INTERRUPTED)
-    print(f"selection: {len(fits)} fits, {format_clock(time.perf_counter() - start)} "
+    print(f"selection: {len(fits)} fits ({n_before} of them from earlier runs), "
+          f"{format_clock(time.perf_counter() - start)} "
           "wall clock")
     scores = mean_accuracy(results)
     datasets = list(dict.fromkeys(result.dataset for result in results))

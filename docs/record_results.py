@@ -83,6 +83,7 @@ RECORDS = (
     Record("noisy-model-selection", _bench("bench_noisy_model_selection"), minutes=3),
     # user_guide/seal.rst
     Record("seal-sln-digits", _bench("bench_seal_sln", "--part", "digits"), minutes=10),
+    Record("seal-ce-curve", _bench("bench_seal_sln", "--part", "ce-curve"), minutes=2),
     Record("seal-sln-other", _bench("bench_seal_sln", "--part", "other"), minutes=6,
            threads=None),
     Record("seal-speed", _bench("bench_seal_speed"), minutes=2, threads=None),
@@ -112,6 +113,8 @@ RECORDS = (
            threads=None),
     # design.rst
     Record("core-accuracy", _bench("bench_core_accuracy"), minutes=1, threads=None),
+    Record("core-accuracy-configs", _bench("bench_core_accuracy", "--configs", "all"),
+           minutes=8, threads=None),
     # CONTRIBUTING.rst
     Record("core-speed", _bench("bench_core_speed", "--repeats", "9"), minutes=2,
            threads=None),

@@ -168,7 +168,7 @@ def test_every_call_builds_fresh_objects():
         first, second = recipe(method, dataset), recipe(method, dataset)
         assert first.keys() == second.keys()
         for name, value in first.items():
-            if not isinstance(value, (type, str, int, float)):
+            if not isinstance(value, (type, str, int, float, type(None))):
                 assert value is not second[name], (method, dataset, name)
         if "callbacks" in first:
             first["callbacks"][0][1].set_params(policy=torch.optim.lr_scheduler.ConstantLR)

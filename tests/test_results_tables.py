@@ -1,0 +1,82 @@
+"""The docs' generated tables say what the recorded runs hold.
+
+``docs/results_tables.py`` draws the method pages' and the choosing page's
+tables from ``docs/results/``; these tests recompute a few cells from the
+recorded rows and compare them with what the tables print.
+"""
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("results_tables", ROOT / "docs" / "results_tables.py")
+results_tables = importlib.util.module_from_spec(spec)
+sys.modules.setdefault(spec.name, results_tables)
+spec.loader.exec_module(results_tables)
+
+
+def rows_of(table):
+    """The rows of a ``list-table`` directive, as lists of cell texts."""
+    rows, row = [], None
+    for line in table.splitlines():
+        if line.startswith("   * - "):
+            row = [line[len("   * - "):]]
+            rows.append(row)
+        elif line.startswith("     - "):
+            row.append(line[len("     - "):])
+    return rows
+
+
+@pytest.fixture(scope="module")
+def suite():
+    results, dropped = results_tables.read_results(
+        results_tables.RESULTS / "accuracy-suite" / "results.csv")
+    assert dropped == 0
+    return results
+
+
+def test_digits_table_holds_the_default_runs_rows():
+    summary = json.loads((results_tables.RESULTS / "digits-idn" / "summary.json").read_text())
+    header, *body = rows_of(results_tables.digits_method_table(summary, "SEAL"))
+    assert header[:3] == ["IDN rate", "CE %", "SEAL %"]
+    assert [row[0] for row in body] == ["10%", "20%", "30%", "40%"]
+    cell = {(r["noise_rate"], r["method"]): r for r in summary}
+    for row in body:
+        rate = int(row[0].rstrip("%")) / 100
+        seal, ce = cell[rate, "SEAL"], cell[rate, "CE"]
+        assert row[2] == f"{100 * seal['accuracy_mean']:.1f} ± {100 * seal['accuracy_std']:.1f}"
+        gain = float(row[3])
+        assert gain == pytest.approx(100 * (seal["accuracy_mean"] - ce["accuracy_mean"]), abs=0.051)
+
+
+def test_suite_gains_are_method_minus_cross_entropy(suite):
+    means = results_tables.suite_means(suite)
+    datasets = list(dict.fromkeys(r.dataset for r in suite))
+    header, *body = rows_of(results_tables.suite_method_table(means, datasets, "Flywheel"))
+    assert header[0] == "data set" and body[-1][0] == "**mean**"
+    gains = []
+    for row in body[:-1]:
+        runs = {m: [r.accuracy for r in suite if (r.dataset, r.noise, r.method)
+                    == (row[0], "idn", m)] for m in ("CE", "Flywheel")}
+        assert len(runs["Flywheel"]) == len(runs["CE"]) >= 2  # seeds
+        gains.append(100 * (np.mean(runs["Flywheel"]) - np.mean(runs["CE"])))
+        assert float(row[4]) == pytest.approx(gains[-1], abs=0.051)
+    assert float(body[-1][4].strip("*")) == pytest.approx(np.mean(gains), abs=0.051)
+
+
+def test_overview_brackets_hold_the_worst_data_set(suite):
+    means = results_tables.suite_means(suite)
+    datasets = list(dict.fromkeys(r.dataset for r in suite))
+    gains_table, _ = results_tables.suite_overview(means, datasets, ["SEAL"])
+    (seal,) = rows_of(gains_table)[1:]
+    mean, worst = map(float, re.fullmatch(r"([+-][\d.]+) \[([+-][\d.]+)\]", seal[1]).groups())
+    idn = [means[d, "idn", "SEAL"]["accuracy"] - means[d, "idn", "CE"]["accuracy"]
+           for d in datasets]
+    assert mean == pytest.approx(100 * np.mean(idn), abs=0.051)
+    assert worst == pytest.approx(100 * min(idn), abs=0.051)

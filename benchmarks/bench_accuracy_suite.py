@@ -446,16 +446,15 @@ def format_clock(seconds):
     return f"{minutes}m{seconds:02d}s"
 
 
-def fits_done(fits, results_path):
-    """The fits of ``fits`` that ``results_path`` already holds."""
-    done = {cell_key(result) for result in read_results(results_path)[0]}
-    return [fit for fit in fits if fit.key in done]
-
-
 def gather(fits, results_path, resume, n_jobs=-1, device="cpu", log=None):
     """The results of ``fits``: those in ``results_path`` (with ``resume``), the rest run.
 
-    Returns the results in the order of ``fits``.
+    Returns
+    -------
+    results : list of CellResult
+        In the order of ``fits``.
+    n_reused : int
+        How many of them came from ``results_path``.
     """
     log = log or sys.stderr
     old, dropped = read_results(results_path) if resume else ([], 0)
@@ -468,7 +467,7 @@ def gather(fits, results_path, resume, n_jobs=-1, device="cpu", log=None):
           f"{len(todo)} to run", file=log, flush=True)
     for result in run_fits(todo, results_path, n_jobs, device, log):
         done[cell_key(result)] = result
-    return [done[fit.key] for fit in fits]
+    return [done[fit.key] for fit in fits], len(fits) - len(todo)
 
 
 # ----------------------------------------------------------------------
@@ -652,10 +651,9 @@ def main(argv=None):
                      "--output folder.")
     args.output.mkdir(parents=True, exist_ok=True)
     fits = plan_fits(args.datasets, args.noises, args.seeds, settings, args.max_samples)
-    n_before = len(fits_done(fits, results_path)) if args.resume else 0
     start = time.perf_counter()
     try:
-        results = gather(fits, results_path, args.resume, args.n_jobs, args.device)
+        results, n_before = gather(fits, results_path, args.resume, args.n_jobs, args.device)
     except (Interrupted, KeyboardInterrupt):
         print(f"interrupted: the finished fits are in {results_path}; add --resume to "
               "run the others.", file=sys.stderr)

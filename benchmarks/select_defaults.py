@@ -54,7 +54,6 @@ from bench_accuracy_suite import (
     Setting,
     add_data_arguments,
     check_data_arguments,
-    fits_done,
     format_clock,
     gather,
     parse_setting,
@@ -193,10 +192,10 @@ def main(argv=None):
     settings += [setting for grid in grids.values() for setting in grid]
     fits = plan_fits(args.datasets, (NOISE,), args.seeds, settings, args.max_samples)
     args.output.mkdir(parents=True, exist_ok=True)
-    n_before = len(fits_done(fits, args.output / RESULTS_FILE))
     start = time.perf_counter()
     try:
-        results = gather(fits, args.output / RESULTS_FILE, True, args.n_jobs, args.device)
+        results, n_before = gather(fits, args.output / RESULTS_FILE, True, args.n_jobs,
+                                   args.device)
     except (Interrupted, KeyboardInterrupt):
         print(f"interrupted: the finished fits are in {args.output / RESULTS_FILE}; run "
               "the same command again to do the others.", file=sys.stderr)

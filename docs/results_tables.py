@@ -3,17 +3,15 @@
 ``conf.py`` calls :func:`write_all` before Sphinx reads the pages; it writes
 reStructuredText tables and PNG figures into ``docs/_generated/`` (not kept
 in git), which the pages include. The numbers come only from the files the
-recorded commands wrote (``docs/results/*/results.csv`` and
-``summary.json``, see ``record_results.py``), so the text a page shows
-cannot drift from the run it cites.
+recorded commands wrote (their ``summary.json``, see
+``record_results.py``), so the text a page shows cannot drift from the run
+it cites.
 """
 
 import json
 from pathlib import Path
 
 import numpy as np
-
-from sklearn_noisy.benchmark.__main__ import read_results
 
 DOCS = Path(__file__).resolve().parent
 RESULTS = DOCS / "results"
@@ -75,19 +73,16 @@ def digits_method_table(rows, method):
 # ----------------------------------------------------------------------
 # the accuracy suite
 # ----------------------------------------------------------------------
-def suite_means(results):
-    """``(data set, noise, method) -> dict`` of means over seeds (and the std)."""
-    groups = {}
-    for result in results:
-        groups.setdefault((result.dataset, result.noise, result.method), []).append(result)
-    means = {}
-    for key, group in groups.items():
-        accuracy = np.array([r.accuracy for r in group])
-        means[key] = {"accuracy": accuracy.mean(), "std": accuracy.std(),
-                      "auc": float(np.mean([r.detection_auc for r in group])),
-                      "seconds": float(np.mean([r.fit_seconds for r in group])),
-                      "n_seeds": len(group)}
-    return means
+def suite_means(rows):
+    """``(data set, noise, method) -> dict`` of the suite's ``summary.json`` rows.
+
+    The dicts hold the means over seeds (``accuracy``, ``auc``, ``seconds``)
+    and the accuracy's ``std``; an undefined AUC (``null``) becomes NaN.
+    """
+    return {(row["dataset"], row["noise"], row["method"]): {
+        "accuracy": row["accuracy_mean"], "std": row["accuracy_std"],
+        "auc": np.nan if row["detection_auc"] is None else row["detection_auc"],
+        "seconds": row["fit_seconds"], "n_seeds": row["n_seeds"]} for row in rows}
 
 
 def suite_method_table(means, datasets, method):
@@ -202,9 +197,9 @@ def write_all():
     for method, page in METHOD_PAGES.items():
         _write(f"digits_idn_{page}.rst", digits_method_table(rows, method))
 
-    results, _ = read_results(RESULTS / "accuracy-suite" / "results.csv")
-    means = suite_means(results)
-    datasets = list(dict.fromkeys(result.dataset for result in results))
+    suite = json.loads((RESULTS / "accuracy-suite" / "summary.json").read_text())
+    means = suite_means(suite)
+    datasets = list(dict.fromkeys(row["dataset"] for row in suite))
     methods = list(METHOD_PAGES)
     for method, page in METHOD_PAGES.items():
         _write(f"suite_{page}.rst", suite_method_table(means, datasets, method))

@@ -1,8 +1,9 @@
 """The wording of the parameters every estimator shares, written once.
 
 Each estimator's docstring lists its own parameters and then
-``{shared_parameters}``, and among its attributes ``{label_issues}``, both
-substituted by :func:`shared_parameters` through imbalanced-learn's
+``{shared_parameters}``, and among its attributes ``{label_issues}``; an
+epoch-count parameter describes its values with ``{epochs_or_fraction}``. All
+are substituted by :func:`shared_parameters` through imbalanced-learn's
 ``Substitution`` (so literal braces in those docstrings are written ``{{``
 and ``}}``).
 """
@@ -95,10 +96,17 @@ _LABEL_ISSUES = """label_issues_ : ndarray of bool of shape (n_train_samples,)
         model that did not see it."""
 
 
+_EPOCHS_OR_FRACTION = """An int counts epochs; a float
+        in (0, 1) is a fraction of ``max_epochs``, resolved at fit as
+        ``round(f * max_epochs)``, at least 1 and at most ``max_epochs -
+        1``, so that the step it starts happens at any budget of two epochs
+        or more."""
+
+
 def shared_parameters(max_epochs=50, max_epochs_meaning="Passes over the training data.",
                       random_extras="", augmentation=True):
-    """A ``Substitution`` filling ``{shared_parameters}`` and
-    ``{label_issues}`` in a docstring.
+    """A ``Substitution`` filling ``{shared_parameters}``,
+    ``{label_issues}`` and ``{epochs_or_fraction}`` in a docstring.
 
     Parameters
     ----------
@@ -117,4 +125,5 @@ def shared_parameters(max_epochs=50, max_epochs_meaning="Passes over the trainin
         random_extras=random_extras,
         augmentation=_AUGMENTATION if augmentation else "",
     )
-    return Substitution(shared_parameters=text, label_issues=_LABEL_ISSUES)
+    return Substitution(shared_parameters=text, label_issues=_LABEL_ISSUES,
+                        epochs_or_fraction=_EPOCHS_OR_FRACTION)

@@ -2,8 +2,10 @@
 
 import numbers
 import sys
+import warnings
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 
 def refuse_missing_labels(labels, name):
@@ -68,3 +70,32 @@ def as_real_array(value):
         if others:  # None, strings, nested sequences in an object array
             return values, f"its entries are not all real numbers: it holds {others[0]!r}"
     return values.astype(np.float64), None
+
+
+def epochs_or_fraction(smallest):
+    """Parameter constraints for an epoch count: an int ``>= smallest``, or
+    a float in (0, 1), a fraction of ``max_epochs``."""
+    return [Interval(numbers.Integral, smallest, None, closed="left"),
+            Interval(numbers.Real, 0, 1, closed="neither")]
+
+
+def resolve_epochs(value, max_epochs):
+    """An epoch count given as an int, or as a fraction of ``max_epochs``.
+
+    A fraction ``f`` becomes ``round(f * max_epochs)``, at most
+    ``max_epochs - 1`` and at least 1: at any budget of two epochs or more
+    the step it starts happens after at least one epoch without it (with a
+    single epoch, the step does not start). An int is returned as it is.
+    """
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return max(1, min(round(value * max_epochs), max_epochs - 1))
+
+
+def warn_if_never_reached(name, value, max_epochs, consequence, example):
+    """Warn when an epoch count given as an int is never reached in training."""
+    if isinstance(value, numbers.Integral) and value >= max_epochs:
+        warnings.warn(
+            f"{name}={value} is not smaller than max_epochs={max_epochs}: {consequence}. "
+            f"A fraction of max_epochs, such as {name}={example}, scales with the "
+            "training budget.", UserWarning, stacklevel=3)

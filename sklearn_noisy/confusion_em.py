@@ -23,6 +23,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from ._core import NoisyLabelClassifier, one_hot
 from ._data import base_and_indices
 from ._docstrings import shared_parameters
+from ._validation import epochs_or_fraction, resolve_epochs, warn_if_never_reached
 from .losses import confusion_em_loss, confusion_posterior
 
 _ETA_STEP_OFFSET = 1e-4
@@ -40,10 +41,12 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         Step size alpha_1 of the projected gradient ascent on eta (paper:
         0.7 on CIFAR-10, 0.5 best on CIFAR-100, 0.05 on Clothing1M). The
         default was chosen by measurement (see the user guide).
-    eta_start_epoch : int, default=5
-        Epochs of training before eta is first updated (paper, CIFAR: 35 of
-        120 epochs). The default was chosen by measurement (see the user
-        guide).
+    eta_start_epoch : int or float, default=0.1
+        Epochs of the main training before eta is first updated.
+        {epochs_or_fraction} The default, 5 of the default 50 epochs, was
+        chosen by measurement (see the user guide); the paper starts after
+        35 of 120 epochs on CIFAR (0.29). An int ``eta_start_epoch >=
+        max_epochs`` never updates eta, with a warning.
     eta_update : {{'batch', 'epoch'}}, default='batch'
         When eta is updated, from ``eta_start_epoch`` on. ``'batch'``: after
         every training step, on the mini-batch's samples, with q from that
@@ -120,7 +123,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         **NoisyLabelClassifier._parameter_constraints,
         "eta_init": [Interval(numbers.Real, 0, 1, closed="both")],
         "eta_lr": [Interval(numbers.Real, 0, None, closed="left")],
-        "eta_start_epoch": [Interval(numbers.Integral, 0, None, closed="left")],
+        "eta_start_epoch": epochs_or_fraction(0),
         "eta_update": [StrOptions({"batch", "epoch"})],
         "eta_update_every": [Interval(numbers.Integral, 1, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
@@ -132,7 +135,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         *,
         eta_init=0.01,
         eta_lr=0.5,
-        eta_start_epoch=5,
+        eta_start_epoch=0.1,
         eta_update="batch",
         eta_update_every=5,
         class_weight=None,
@@ -202,6 +205,8 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         return self._fit_atomically(X, y, psi=psi, trusted=trusted)
 
     def _check_params(self):
+        warn_if_never_reached("eta_start_epoch", self.eta_start_epoch, self.max_epochs,
+                              "eta is never updated", example=0.1)
         if isinstance(self.class_weight, dict):
             bad = {label: weight for label, weight in self.class_weight.items()
                    if not (isinstance(weight, numbers.Real) and weight > 0
@@ -229,7 +234,8 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
             fields["sample_weight"] = sample_weights
         dataset = self._run_stage(data, "main", fields=fields, callbacks=[
             ("eta_update", EtaUpdate(
-                self.eta_lr, self.eta_start_epoch, self.eta_update_every, trusted,
+                self.eta_lr, resolve_epochs(self.eta_start_epoch, self.max_epochs),
+                self.eta_update_every, trusted,
                 per_batch=self.eta_update == "batch"))])
         eta = dataset.fields["eta"]
         proba = self._proba(data.X)

@@ -17,6 +17,7 @@ from torch.optim.swa_utils import AveragedModel
 from ._core import NoisyLabelClassifier, one_hot
 from ._data import base_and_indices
 from ._docstrings import shared_parameters
+from ._validation import epochs_or_fraction, resolve_epochs, warn_if_never_reached
 from .losses import target_cross_entropy
 
 
@@ -45,8 +46,9 @@ class SLNClassifier(NoisyLabelClassifier):
         first, 0.92 after 100, 0.99 after 1,000), so that a short training
         is not dominated by the initial weights. ``None`` predicts with the
         trained network itself (plain SLN).
-    correction_epoch : int or None, default=50
-        Epochs after which label correction starts (SLN-MO-LC). From then on
+    correction_epoch : int, float or None, default=0.5
+        Epochs after which label correction starts (SLN-MO-LC).
+        {epochs_or_fraction} From then on
         sigma is 0 and, at the start of every epoch, the targets become
         ``w_i y_i + (1 - w_i) p_i``, with ``p_i`` the momentum model's
         prediction (the network's own without one), as ``correction``
@@ -54,9 +56,10 @@ class SLNClassifier(NoisyLabelClassifier):
         label, min-max normalised over the training set (Appendix D of the
         paper). ``None`` never corrects (SLN-MO). The paper corrects in the
         last 50 of 300 epochs on CIFAR and from the first epoch on
-        Clothing1M; the default, half-way through the default 100 epochs,
-        was chosen by measurement (see the user guide). With
-        ``max_epochs <= correction_epoch`` nothing is corrected.
+        Clothing1M (0.833 and 0 as fractions); the default, half-way
+        through training (50 of the default 100 epochs), was chosen by
+        measurement (see the user guide). An int ``correction_epoch >=
+        max_epochs`` corrects nothing, with a warning.
     correction : {{'hard', 'soft'}}, default='hard'
         ``'hard'``: ``p_i`` is the one-hot arg max of the prediction, as in
         the paper. ``'soft'``: ``p_i`` is the softmax itself, as in the
@@ -112,7 +115,7 @@ class SLNClassifier(NoisyLabelClassifier):
         **NoisyLabelClassifier._parameter_constraints,
         "sigma": [Interval(numbers.Real, 0, None, closed="left")],
         "ema_decay": [Interval(numbers.Real, 0, 1, closed="neither"), None],
-        "correction_epoch": [Interval(numbers.Integral, 0, None, closed="left"), None],
+        "correction_epoch": [*epochs_or_fraction(0), None],
         "correction": [StrOptions({"hard", "soft"})],
         "noise_on": [StrOptions({"labels", "outputs", "parameters"})],
     }
@@ -123,7 +126,7 @@ class SLNClassifier(NoisyLabelClassifier):
         *,
         sigma=1.0,
         ema_decay=0.999,
-        correction_epoch=50,
+        correction_epoch=0.5,
         correction="hard",
         noise_on="labels",
         max_epochs=100,
@@ -164,6 +167,11 @@ class SLNClassifier(NoisyLabelClassifier):
         self.correction = correction
         self.noise_on = noise_on
 
+    def _check_params(self):
+        if self.correction_epoch is not None:
+            warn_if_never_reached("correction_epoch", self.correction_epoch, self.max_epochs,
+                                  "labels are never corrected", example=0.5)
+
     def _fit_noisy(self, data):
         given = one_hot(data.y, data.n_classes, data.device)
         noise = StochasticLabelNoise(
@@ -175,7 +183,8 @@ class SLNClassifier(NoisyLabelClassifier):
             callbacks.append(("momentum_model", momentum))
         if self.correction_epoch is not None:
             callbacks.append(("label_correction", LabelCorrection(
-                given, self.correction_epoch, noise, momentum, self.correction)))
+                given, resolve_epochs(self.correction_epoch, self.max_epochs), noise,
+                momentum, self.correction)))
         self._run_stage(data, "training", fields={"targets": given.clone()},
                         callbacks=callbacks)
         if momentum is not None:

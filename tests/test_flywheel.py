@@ -85,10 +85,10 @@ F_AFTER = torch.tensor([[0.9, 0.1], [0.3, 0.7], [0.2, 0.8]])
 def _epsilon_after_one_cycle_epoch(monkeypatch, diagonal):
     cycles = EMCycles(GIVEN_2, _identity_augment, _identity_augment,
                       FitRandomness(0, torch.device("cpu")), "float32",
-                      torch.device("cpu")).initialize()
+                      torch.device("cpu"), warmup_epochs=2).initialize()
     cycles.clean, cycles.f_previous = 1 - CORRUPTED_2, F_BEFORE
     monkeypatch.setattr(cycles, "_train_main", lambda *args: None)
-    net = SimpleNamespace(history_=[{}] * 3, warmup_epochs=2, estimate_epsilon=True,
+    net = SimpleNamespace(history_=[{}] * 3, estimate_epsilon=True,
                           transition_diagonal=diagonal, _proba=lambda X: F_AFTER)
     data = SimpleNamespace(X_tensor=torch.zeros(3, 1), y_tensor=torch.tensor([0, 1, 1]))
     cycles.on_epoch_end(net, dataset_train=data)

@@ -45,15 +45,15 @@ def _noise(spy, y, step):
 
 def test_without_noise_or_momentum_it_is_cross_entropy(data):
     X, y = data
-    sln = SLNClassifier(sigma=0.0, ema_decay=None, **FAST).fit(X, y)
+    sln = SLNClassifier(sigma=0.0, ema_decay=None, correction_epoch=None, **FAST).fit(X, y)
     ce = CrossEntropyClassifier(**FAST).fit(X, y)
     np.testing.assert_allclose(sln.predict_proba(X), ce.predict_proba(X), atol=1e-5)
 
 
 def test_targets_get_fresh_gaussian_noise_every_step(data):
     X, y = data
-    clf = TargetSpy(sigma=0.5, ema_decay=None, max_epochs=2, batch_size=len(X),
-                    random_state=0).fit(X, y)
+    clf = TargetSpy(sigma=0.5, ema_decay=None, correction_epoch=None, max_epochs=2,
+                    batch_size=len(X), random_state=0).fit(X, y)
     first, second = _noise(clf, y, 0), _noise(clf, y, 1)
     for noise in (first, second):
         assert abs(noise.mean().item()) < 0.05
@@ -200,7 +200,7 @@ def test_gradient_noise_variants(data, noise_on):
     norms = {}
     for sigma in (0.0, 50.0):
         recorder = GradientNorms()
-        SLNClassifier(sigma=sigma, noise_on=noise_on, ema_decay=None,
+        SLNClassifier(sigma=sigma, noise_on=noise_on, ema_decay=None, correction_epoch=None,
                       callbacks=[recorder], max_epochs=1, batch_size=len(X),
                       random_state=0).fit(X, y)
         norms[sigma] = recorder.norms[0]

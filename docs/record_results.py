@@ -76,6 +76,8 @@ RECORDS = (
            minutes=50),
     Record("select-defaults", ("benchmarks/select_defaults.py", "--output",
                                str(RESULTS / "accuracy-suite")), minutes=35),
+    # user_guide/corruptors.rst
+    Record("projection-scale", _bench("bench_projection_scale"), minutes=1, threads=None),
     # user_guide/noisy_data.rst
     Record("label-issues-idn", _bench("bench_label_issues"), minutes=3),
     Record("label-issues-symmetric", _bench("bench_label_issues", "--noise", "symmetric",

@@ -11,3 +11,10 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-accuracy-reference", action="store_true",
+        help="write the accuracy guard's measurements to "
+             "tests/accuracy_guard_reference.json instead of comparing with it")

@@ -21,6 +21,10 @@ Parts (``--part``):
 ``transition-variants``  the 40% pair transition with T_c from f after its
                 update and with g on weakly augmented inputs, the package's
                 earlier choices (see ``bench_variants.py``).
+``pair-stability``  the paper's 10 warm-up epochs at 40% pair noise under
+                three sets of random streams (``random_state`` = seed, seed +
+                100, seed + 200), and the MixUp strengths 4, 1, 0.2 and 0
+                at 40% pair noise and on digits-IDN at 40%.
 
 Run: ``python benchmarks/bench_flywheel.py --part all``
 """
@@ -125,9 +129,26 @@ def part_transition_variants(seeds):
         print_transition_row(label, "pair", transition_errors(seeds, "pair", make))
 
 
+def part_pair_stability(seeds):
+    print("== 40% pair noise, 10 warm-up epochs: other random streams, MixUp strength ==")
+    for offset in (0, 100, 200):
+        print_transition_row(f"random_state = seed + {offset}", "pair", transition_errors(
+            seeds, "pair", lambda seed, offset=offset: FlywheelClassifier(
+                warmup_epochs=10, random_state=seed + offset)))
+    makers = {
+        f"mixup_alpha={alpha}": lambda seed, alpha=alpha: FlywheelClassifier(
+            warmup_epochs=10, mixup_alpha=alpha, random_state=seed)
+        for alpha in (4.0, 1.0, 0.2, 0.0)
+    }
+    for label, make in makers.items():
+        print_transition_row(label, "pair", transition_errors(seeds, "pair", make))
+    compare_on_digits(seeds, makers, rates=(0.4,))
+
+
 PARTS = {"digits": part_digits, "transition": part_transition,
          "ablation": part_ablation, "other": part_other,
-         "transition-variants": part_transition_variants}
+         "transition-variants": part_transition_variants,
+         "pair-stability": part_pair_stability}
 
 
 def main():

@@ -76,6 +76,9 @@ RECORDS = (
            minutes=50),
     Record("select-defaults", ("benchmarks/select_defaults.py", "--output",
                                str(RESULTS / "accuracy-suite")), minutes=35),
+    Record("select-defaults-all-noises", ("benchmarks/select_defaults.py", "--output",
+                                          str(RESULTS / "accuracy-suite"), "--all-noises",
+                                          "--methods", "flywheel"), minutes=10),
     # user_guide/corruptors.rst
     Record("projection-scale", _bench("bench_projection_scale"), minutes=1, threads=None),
     # user_guide/noisy_data.rst
@@ -109,6 +112,8 @@ RECORDS = (
     Record("flywheel-transition-variants",
            _bench("bench_flywheel", "--part", "transition-variants"), minutes=2,
            threads=None),
+    Record("flywheel-pair-stability", _bench("bench_flywheel", "--part", "pair-stability"),
+           minutes=6, threads=None),
     Record("flywheel-ablation", _bench("bench_flywheel", "--part", "ablation"), minutes=7,
            threads=None),
     Record("flywheel-other", _bench("bench_flywheel", "--part", "other"), minutes=3,

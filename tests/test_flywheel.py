@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import make_blobs
+from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
 
 from sklearn_noisy import CCNLabelCorruptor, FlywheelClassifier
 from sklearn_noisy._random import FitRandomness
@@ -376,3 +377,27 @@ def test_fit_on_cuda_with_image_augmentations():
     np.testing.assert_array_equal(again.fit(X, y).clean_proba_, clf.clean_proba_)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_pair_noise_with_mild_mixup_finds_the_true_classes(one_thread):
+    """The "Flywheel regression" under 40% pair noise was not a defect.
+
+    Bisecting 91.15% -> 79.67% (digits, 40% pair noise, 10 warm-up epochs,
+    seeds 0-4) lands on dc52f9b ("one skorch lifecycle per training
+    stage"), which drew MixUp, augmentations, batch orders and g's
+    initialisation from new random streams. With every draw fixed, the
+    commit and its parent compute identical losses and predictions; with
+    mixup_alpha=4 the outcome is bimodal (95-97% or 77-86% per fit), and
+    other draws give b863528 88.2-88.8% and today's code 85.7-86.5%. What
+    this guards is the documented remedy: with mixup_alpha=0.2 the two
+    hardest splits (seeds 0 and 4) find the true classes.
+    """
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    for seed in (0, 4):
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.3, stratify=y, random_state=seed)
+        _, y_noisy = CCNLabelCorruptor(0.4, transition="pair",
+                                       random_state=seed).fit_resample(X_train, y_train)
+        clf = FlywheelClassifier(warmup_epochs=10, mixup_alpha=0.2, random_state=seed)
+        assert clf.fit(X_train, y_noisy).score(X_test, y_test) >= 0.93, seed

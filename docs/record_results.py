@@ -79,6 +79,10 @@ RECORDS = (
     Record("select-defaults-all-noises", ("benchmarks/select_defaults.py", "--output",
                                           str(RESULTS / "accuracy-suite"), "--all-noises",
                                           "--methods", "flywheel"), minutes=10),
+    Record("select-defaults-authors-rules",
+           ("benchmarks/select_defaults.py", "--output", str(RESULTS / "accuracy-suite"),
+            "--all-noises", "--methods", "confusion-em", "sln", "--settings",
+            "confusion-em:eta_floor=1e-5", "sln:correction_reference=corrected"), minutes=10),
     # user_guide/corruptors.rst
     Record("projection-scale", _bench("bench_projection_scale"), minutes=1, threads=None),
     # user_guide/noisy_data.rst

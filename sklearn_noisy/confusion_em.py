@@ -56,12 +56,25 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
     eta_update_every : int, default=5
         Epochs between eta updates with ``eta_update='epoch'``; ignored
         with ``'batch'``.
+    eta_floor : float in (0, 1) or None, default=None
+        ``None`` follows Eq. 11 as printed: the step divides by ``eta +
+        1e-4``, and an eta projected to 0 stays 0 for the rest of the fit
+        (its posterior puts nothing on the other classes). A float is the
+        authors' code's rule (``1e-5`` there): the smoothed label of Eq. 8
+        is raised to at least ``eta_floor`` in the posterior, and the step
+        divides by ``max(eta, eta_floor)``, so eta can leave 0 again.
     class_weight : None, 'balanced' or dict, default=None
         Weights of the per-sample losses by given label, as in
-        scikit-learn. The paper oversamples the minority classes on
-        Clothing1M (extra copies of their samples), which weighting by
-        given label imitates in expectation. A dict's keys must be classes
-        of ``y`` and its weights positive; classes it leaves out weigh 1.
+        scikit-learn: the batch loss is ``sum_i w_i l_i / sum_i w_i``, a
+        weighted mean, so the weights change the balance between classes
+        but not the scale of the gradient. The paper oversamples the
+        minority classes on Clothing1M (extra copies of their samples),
+        which weighting by given label imitates in expectation; the
+        authors' Clothing1M code instead multiplies each loss by its weight
+        and averages over the batch (``mean_i w_i l_i``), which also scales
+        the gradient by the batch's mean weight. A dict's keys must be
+        classes of ``y`` and its weights positive; classes it leaves out
+        weigh 1.
     {shared_parameters}
 
     Attributes
@@ -126,6 +139,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         "eta_start_epoch": epochs_or_fraction(0),
         "eta_update": [StrOptions({"batch", "epoch"})],
         "eta_update_every": [Interval(numbers.Integral, 1, None, closed="left")],
+        "eta_floor": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
 
@@ -138,6 +152,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         eta_start_epoch=0.1,
         eta_update="batch",
         eta_update_every=5,
+        eta_floor=None,
         class_weight=None,
         max_epochs=50,
         batch_size=64,
@@ -176,6 +191,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         self.eta_start_epoch = eta_start_epoch
         self.eta_update = eta_update
         self.eta_update_every = eta_update_every
+        self.eta_floor = eta_floor
         self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -236,10 +252,10 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
             ("eta_update", EtaUpdate(
                 self.eta_lr, resolve_epochs(self.eta_start_epoch, self.max_epochs),
                 self.eta_update_every, trusted,
-                per_batch=self.eta_update == "batch"))])
+                per_batch=self.eta_update == "batch", floor=self.eta_floor))])
         eta = dataset.fields["eta"]
         proba = self._proba(data.X)
-        posterior = confusion_posterior(proba, given, psi, eta)
+        posterior = confusion_posterior(proba, given, psi, eta, self.eta_floor)
         self.psi_ = psi.double().cpu().numpy()
         self.eta_ = eta.double().cpu().numpy()
         self.posterior_ = posterior.double().cpu().numpy()
@@ -258,7 +274,7 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
             return super().get_loss(y_pred, y_true, X=X, training=training)
         given = one_hot(y_true, y_pred.shape[1], y_pred.device)
         return confusion_em_loss(
-            y_pred, given, X["psi"], X["eta"], X.get("sample_weight"))
+            y_pred, given, X["psi"], X["eta"], X.get("sample_weight"), self.eta_floor)
 
     def _sample_weights(self, y, device):
         """Each sample's ``class_weight`` by its given label, or None."""
@@ -317,21 +333,26 @@ def _check_trusted(trusted, n_samples, device):
     return torch.as_tensor(trusted, device=device)
 
 
-def eta_step(eta, proba, given, psi, step_size):
+def eta_step(eta, proba, given, psi, step_size, floor=None):
     """Eq. 11-12: eta after one projected gradient ascent step (a new tensor).
 
-    q (Eq. 8) is computed with the current eta, as in Algorithm 1.
+    q (Eq. 8) is computed with the current eta, as in Algorithm 1. Without
+    a ``floor`` the step divides by ``eta + 1e-4`` (Eq. 11 as printed), so
+    an eta projected to 0 stays 0: its q puts nothing on the other classes.
+    With one, q uses the floored smoothed label and the step divides by
+    ``max(eta, floor)``, as the authors' code does, and eta can leave 0.
     """
-    q = confusion_posterior(proba, given, psi, eta)
+    q = confusion_posterior(proba, given, psi, eta, floor)
     eta_column, psi_column = eta[:, None], psi[:, None]
     direction = 1 + (psi_column * eta_column - eta_column - 1) * given
-    gradient = (direction * q).sum(dim=1) / (eta + _ETA_STEP_OFFSET)
+    denominator = eta + _ETA_STEP_OFFSET if floor is None else eta.clamp_min(floor)
+    gradient = (direction * q).sum(dim=1) / denominator
     return (eta + step_size * gradient).clamp(0.0, 1.0)
 
 
-def update_eta(eta, proba, given, psi, step_size, trusted=None):
+def update_eta(eta, proba, given, psi, step_size, trusted=None, floor=None):
     """:func:`eta_step` on every eta_i, in place; trusted samples stay at 0."""
-    eta.copy_(eta_step(eta, proba, given, psi, step_size))
+    eta.copy_(eta_step(eta, proba, given, psi, step_size, floor))
     if trusted is not None:
         eta[trusted] = 0.0
     return eta
@@ -349,10 +370,11 @@ class EtaUpdate(Callback):
     predictions.
     """
 
-    def __init__(self, step_size, start, every, trusted=None, per_batch=False):
+    def __init__(self, step_size, start, every, trusted=None, per_batch=False, floor=None):
         self.step_size, self.start, self.every = step_size, start, every
         self.trusted = trusted
         self.per_batch = per_batch
+        self.floor = floor
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         # The data whose eta the batch hook updates; a Subset under
@@ -366,7 +388,7 @@ class EtaUpdate(Callback):
         index = inputs["index"]
         given = one_hot(y, y_pred.shape[1], y_pred.device)
         proba = torch.softmax(y_pred.detach().float(), dim=1)
-        eta = eta_step(inputs["eta"], proba, given, inputs["psi"], self.step_size)
+        eta = eta_step(inputs["eta"], proba, given, inputs["psi"], self.step_size, self.floor)
         if self.trusted is not None:
             eta = eta.masked_fill(self.trusted[index], 0.0)
         self.data_.fields["eta"].index_copy_(0, index, eta)
@@ -379,4 +401,4 @@ class EtaUpdate(Callback):
             data, _ = base_and_indices(dataset_train)
             given = one_hot(data.y_tensor, len(net.classes_), data.X_tensor.device)
             update_eta(data.fields["eta"], net._proba(data.X_tensor), given,
-                       data.fields["psi"], self.step_size, self.trusted)
+                       data.fields["psi"], self.step_size, self.trusted, self.floor)

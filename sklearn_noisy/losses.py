@@ -58,24 +58,30 @@ def target_cross_entropy(logits, targets):
     return -(targets * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
-def confusion_posterior(proba, given, psi, eta):
+def confusion_posterior(proba, given, psi, eta, floor=None):
     """Eq. 8 of the confusing-instance model, normalised over classes.
 
     ``q ~ h(x) * [(1 - eta) ytilde + eta psi 1]`` for rows of one-hot given
-    labels ``given`` and per-sample ``psi``, ``eta``.
+    labels ``given`` and per-sample ``psi``, ``eta``. With a ``floor``, the
+    smoothed label ``(1 - eta) ytilde + eta psi 1`` is raised to at least
+    ``floor`` first, as the authors' code does (``clamp(min=1e-5)``), so
+    that at ``eta = 0`` the other classes keep a small share.
     """
     eta, psi = eta[:, None], psi[:, None]
-    unnormalised = proba * ((1 - eta) * given + eta * psi)
+    smoothed = (1 - eta) * given + eta * psi
+    if floor is not None:
+        smoothed = smoothed.clamp_min(floor)
+    unnormalised = proba * smoothed
     return unnormalised / unnormalised.sum(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-def confusion_em_loss(logits, given, psi, eta, sample_weight=None):
+def confusion_em_loss(logits, given, psi, eta, sample_weight=None, floor=None):
     """Eq. 10: soft cross-entropy against the detached Eq. 8 posterior.
 
     q is computed from the same forward pass, so no extra pass is needed.
     """
     log_proba = torch.log_softmax(logits, dim=1)
-    q = confusion_posterior(log_proba.detach().exp(), given, psi, eta)
+    q = confusion_posterior(log_proba.detach().exp(), given, psi, eta, floor)
     per_sample = -(q * log_proba).sum(dim=1)
     if sample_weight is None:
         return per_sample.mean()

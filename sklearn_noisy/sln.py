@@ -64,6 +64,14 @@ class SLNClassifier(NoisyLabelClassifier):
         ``'hard'``: ``p_i`` is the one-hot arg max of the prediction, as in
         the paper. ``'soft'``: ``p_i`` is the softmax itself, as in the
         authors' Clothing1M code. Used only with ``correction_epoch``.
+    correction_reference : {{'given', 'corrected'}}, default='given'
+        What each sample's cross-entropy ``w_i`` is measured against:
+        ``'given'``, the given label at every correction epoch, as the
+        authors' Clothing1M script does; ``'corrected'``, the targets as the
+        previous epoch corrected them (the given labels at the first
+        correction epoch), as the authors' CIFAR script does, which
+        overwrites the data set's labels. Appendix D does not say. Used only
+        with ``correction_epoch``.
     noise_on : {{'labels', 'outputs', 'parameters'}}, default='labels'
         Where the Gaussian noise of scale sigma goes. ``'labels'`` is SLN.
         The paper's comparison (its Figure 5) adds it instead to the gradient
@@ -117,6 +125,7 @@ class SLNClassifier(NoisyLabelClassifier):
         "ema_decay": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "correction_epoch": [*epochs_or_fraction(0), None],
         "correction": [StrOptions({"hard", "soft"})],
+        "correction_reference": [StrOptions({"given", "corrected"})],
         "noise_on": [StrOptions({"labels", "outputs", "parameters"})],
     }
 
@@ -128,6 +137,7 @@ class SLNClassifier(NoisyLabelClassifier):
         ema_decay=0.999,
         correction_epoch=0.5,
         correction="hard",
+        correction_reference="given",
         noise_on="labels",
         max_epochs=100,
         batch_size=64,
@@ -165,6 +175,7 @@ class SLNClassifier(NoisyLabelClassifier):
         self.ema_decay = ema_decay
         self.correction_epoch = correction_epoch
         self.correction = correction
+        self.correction_reference = correction_reference
         self.noise_on = noise_on
 
     def _check_params(self):
@@ -184,7 +195,7 @@ class SLNClassifier(NoisyLabelClassifier):
         if self.correction_epoch is not None:
             callbacks.append(("label_correction", LabelCorrection(
                 given, resolve_epochs(self.correction_epoch, self.max_epochs), noise,
-                momentum, self.correction)))
+                momentum, self.correction, self.correction_reference)))
         self._run_stage(data, "training", fields={"targets": given.clone()},
                         callbacks=callbacks)
         if momentum is not None:
@@ -328,14 +339,20 @@ class LabelCorrection(Callback):
         Whose predictions correct the labels; None uses the network.
     correction : {'hard', 'soft'}
         Mix in the one-hot arg max of the predictions, or the predictions.
+    reference : {'given', 'corrected'}
+        What each sample's loss, which weights the mix, is measured against:
+        the given labels, or the targets as the previous epoch corrected
+        them.
     """
 
-    def __init__(self, given, correction_epoch, noise, momentum=None, correction="hard"):
+    def __init__(self, given, correction_epoch, noise, momentum=None, correction="hard",
+                 reference="given"):
         self.given = given
         self.correction_epoch = correction_epoch
         self.noise = noise
         self.momentum = momentum
         self.correction = correction
+        self.reference = reference
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         finished_epochs = len(net.history_) - 1
@@ -345,11 +362,15 @@ class LabelCorrection(Callback):
         data, _ = base_and_indices(dataset_train)
         X = data.X_tensor
         proba = self.momentum.proba(net, X) if self.momentum is not None else net._proba(X)
-        loss = -torch.log((proba * self.given).sum(dim=1).clamp_min(1e-12))
+        targets = data.fields["targets"]
+        reference = self.given if self.reference == "given" else targets
+        # Against one-hot rows this is -log p(label); against soft targets,
+        # the cross-entropy.
+        loss = -(reference * torch.log(proba.clamp_min(1e-12))).sum(dim=1)
         spread = (loss.max() - loss.min()).clamp_min(1e-12)
         weight = ((loss - loss.min()) / spread)[:, None]
         predicted = (proba if self.correction == "soft"
                      else one_hot(proba.argmax(dim=1), self.given.shape[1], data.X_tensor.device))
         # The batches gather from this tensor, so updating it in place
         # updates them.
-        data.fields["targets"].copy_(weight * self.given + (1 - weight) * predicted)
+        targets.copy_(weight * self.given + (1 - weight) * predicted)

@@ -138,3 +138,20 @@ def test_selection_reuses_the_suites_fits(suite, select, tmp_path, capsys, one_t
     assert "== SLN: leave-one-data-set-out at IDN 40%" in printed
     assert ships["sln"] in ("SLN: defaults", "SLN: max_epochs=3")
     assert len(read_rows(output / "results.csv")) == 6
+
+
+def test_selection_over_every_noise_type_with_chosen_settings(select, tmp_path, capsys,
+                                                               one_thread, monkeypatch):
+    monkeypatch.setattr(select, "GRIDS", {"sln": ["max_epochs=2"]})
+    monkeypatch.setattr(select, "REFERENCES", ())
+    ships = select.main(["--datasets", "wine", "iris", "--seeds", "0", "--n-jobs", "1",
+                         "--output", str(tmp_path), "--all-noises",
+                         "--settings", "sln:max_epochs=3"])
+    printed, _ = capsys.readouterr()
+    assert "== SLN: leave-one-data-set-out at every noise type" in printed
+    assert "max_epochs=3" in printed and "max_epochs=2" not in printed
+    assert ships["sln"] in ("SLN: defaults", "SLN: max_epochs=3")
+    # wine and iris have four noise types each; two settings, seed 0
+    assert {row["noise"] for row in read_rows(tmp_path / "results.csv")} == {
+        "idn", "idn-projection", "symmetric", "pair"}
+    assert len(read_rows(tmp_path / "results.csv")) == 16

@@ -56,6 +56,44 @@ def test_eta_step_is_equations_11_and_12():
     np.testing.assert_allclose(eta.numpy(), np.clip(expected, 0, 1), rtol=1e-5)
 
 
+def test_an_eta_at_zero_stays_zero_as_printed():
+    eta = torch.zeros(2)
+    update_eta(eta, PROBA, GIVEN, torch.tensor([0.3, 0.9]), 0.5)
+    assert eta.tolist() == [0.0, 0.0]
+
+
+def test_eta_floor_is_the_authors_rule_and_lets_eta_leave_zero():
+    # the authors' Clothing1M code: log((1 - eta) ytilde + psi eta).clamp(min=1e-5)
+    # for q, then a step divided by eta.clamp(min=1e-5)
+    eta, psi = torch.tensor([0.0, 0.3]), torch.tensor([0.3, 0.9])
+    eta_np, psi_np, given = eta.numpy().astype(float), psi.numpy().astype(float), GIVEN.numpy()
+    smoothed = np.maximum((1 - eta_np)[:, None] * given + (eta_np * psi_np)[:, None], 1e-5)
+    q = PROBA.numpy() * smoothed
+    q /= q.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(
+        confusion_posterior(PROBA, GIVEN, psi, eta, floor=1e-5).numpy(), q, rtol=1e-5)
+    direction = 1 + (psi_np * eta_np - eta_np - 1)[:, None] * given
+    expected = eta_np + 0.5 * (direction * q).sum(axis=1) / np.maximum(eta_np, 1e-5)
+    update_eta(eta, PROBA, GIVEN, psi, 0.5, floor=1e-5)
+    np.testing.assert_allclose(eta.numpy(), np.clip(expected, 0, 1), rtol=1e-5)
+    assert eta[0].item() > 0
+
+
+def test_eta_floor_reaches_the_fit(data, monkeypatch):
+    floors = []
+    original = confusion_posterior
+
+    def recording_posterior(*args, **kwargs):
+        floors.append(args[4] if len(args) > 4 else kwargs.get("floor"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("sklearn_noisy.losses.confusion_posterior", recording_posterior)
+    monkeypatch.setattr("sklearn_noisy.confusion_em.confusion_posterior", recording_posterior)
+    X, y = data
+    ConfusionEMClassifier(eta_floor=1e-5, **FAST).fit(X, y)
+    assert floors and set(floors) == {1e-5}
+
+
 def test_eta_is_projected_onto_the_unit_interval_and_trusted_stay_zero():
     eta = torch.tensor([0.9, 0.001])
     update_eta(eta, torch.tensor([[0.01, 0.5, 0.49], [0.3, 0.3, 0.4]]), GIVEN,

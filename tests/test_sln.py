@@ -162,6 +162,25 @@ def test_soft_label_correction_mixes_in_the_predictions():
     ], rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("reference", ["given", "corrected"])
+def test_label_correction_weights_by_the_loss_against_its_reference(reference):
+    given = torch.nn.functional.one_hot(torch.tensor([0, 1, 2]), 3).float()
+    # the previous epoch's corrected targets
+    previous = torch.tensor([[0.2, 0.8, 0.0], [0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
+    proba = torch.tensor([[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.4, 0.2, 0.4]])
+    against = given if reference == "given" else previous
+    loss = -(against * torch.log(proba)).sum(dim=1)
+    weight = ((loss - loss.min()) / (loss.max() - loss.min()))[:, None]
+    targets = previous.clone()
+    net = SimpleNamespace(history_=[{}] * 4, _proba=lambda X: proba)
+    dataset = SimpleNamespace(X_tensor=torch.zeros(3, 2), fields={"targets": targets})
+
+    LabelCorrection(given, 2, SimpleNamespace(sigma=0.0), correction="soft",
+                    reference=reference).on_epoch_begin(net, dataset_train=dataset)
+
+    torch.testing.assert_close(targets, weight * given + (1 - weight) * proba)
+
+
 def test_label_correction_waits_for_its_epoch():
     given = torch.eye(3)
     targets = given.clone()

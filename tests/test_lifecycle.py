@@ -270,6 +270,15 @@ def test_train_split_records_validation_scores(data, name):
     assert sum(clf.history_[-1, "batches", :, "train_batch_size"]) == 120
 
 
+def test_valid_scores_without_caching_equal_the_cached_ones(data):
+    # skorch's scoring without caching indexes the validation part itself
+    # (scikit-learn's _safe_indexing), which once failed on tensor indices
+    X, y = data
+    cached = make("ce", train_split=0.2).fit(X, y)
+    uncached = make("ce", train_split=0.2, callbacks__valid_acc__use_caching=False).fit(X, y)
+    assert uncached.history_[:, "valid_acc"] == cached.history_[:, "valid_acc"]
+
+
 def test_one_split_serves_every_stage_and_defaults_of_skorch_callbacks_work(data, tmp_path):
     X, y = data
 

@@ -592,7 +592,7 @@ class NoisyLabelClassifier(NeuralNetClassifier):
         train, valid = dataset.split
         # Host index arrays: skorch's scoring callbacks without caching index
         # the data with scikit-learn's _safe_indexing, which reads numpy dtypes.
-        return (Subset(dataset, train.cpu().numpy()), Subset(dataset, valid.cpu().numpy()))
+        return Subset(dataset, train.cpu().numpy()), Subset(dataset, valid.cpu().numpy())
 
     def get_iterator(self, dataset, training=False):
         """Shuffled index batches for training, in-order slices otherwise."""

@@ -40,7 +40,7 @@ from skorch import NeuralNetClassifier
 from torch.utils.data import DataLoader, Dataset
 
 from sklearn_noisy import CrossEntropyClassifier
-from sklearn_noisy._core import eval_softmax, inference_batch_size
+from sklearn_noisy.base import eval_softmax, inference_batch_size
 from sklearn_noisy.networks import MLP, SmallCNN
 
 N_SAMPLES, N_FEATURES, N_CLASSES = 20_000, 64, 4

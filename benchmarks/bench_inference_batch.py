@@ -5,7 +5,7 @@ Flywheel's E-steps) and at prediction; this measures, on the CPU, which
 number of rows per forward pass makes that fastest for the default MLP
 (20,000 x 64 features) and the default SmallCNN (3,000 28x28 images, in
 the channels-last layout the estimators use for images), so
-that ``sklearn_noisy._core.INFERENCE_BATCH_SIZES`` rests on numbers.
+that ``sklearn_noisy.base.inference_batch_size`` rests on numbers.
 With ``--device cuda`` it measures the same on a GPU.
 
 Run: ``python benchmarks/bench_inference_batch.py``
@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from sklearn_noisy._core import eval_softmax
+from sklearn_noisy.base import eval_softmax
 from sklearn_noisy.networks import MLP, SmallCNN
 
 BATCH_SIZES = (128, 256, 512, 1024, 2048, 4096)

@@ -23,7 +23,7 @@ from unittest import mock
 
 from bench_seal_sln import compare_on_digits, run_parts
 from sklearn_noisy import ConfusionEMClassifier, FlywheelClassifier, SLNClassifier
-from sklearn_noisy._data import base_and_indices
+from sklearn_noisy.base import base_and_indices
 from sklearn_noisy.flywheel import EMCycles
 
 RATES = (0.4,)
@@ -34,9 +34,9 @@ class _TransitionFromUpdatedF(EMCycles):
     on the unaugmented data, instead of the f^(t-1) of the epoch's targets."""
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        if self._cycling(net, len(net.history_)):
+        if self._cycling(len(net.history_)):
             data, _ = base_and_indices(dataset_train)
-            self.f_previous = net._proba(data.X_tensor)
+            self.f_previous_ = net.eval_proba(data.X_tensor)
         super().on_epoch_end(net, dataset_train=dataset_train, **kwargs)
 
 

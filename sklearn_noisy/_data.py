@@ -14,11 +14,55 @@ gathered into the batch's ``inputs`` mapping next to ``"X"`` and
 ``"index"``: the idiom skorch documents for sample weights.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
 import torch
 from skorch.dataset import Dataset as SkorchDataset
 from torch.utils.data import Subset
 
 from ._loading import LazyFeatures
+from ._random import FitRandomness
+
+
+@dataclass
+class FitData:
+    """What one fit trains on and the randomness it owns (passed down).
+
+    Attributes
+    ----------
+    X : torch.Tensor on the device, or LazyFeatures
+        The features; a Dataset passed as X is loaded batch by batch.
+    y : torch.Tensor of int64 on the device
+        Given labels, encoded.
+    labels : ndarray
+        Given labels as the caller gave them.
+    n_classes : int
+    randomness : FitRandomness
+    split : tuple of two index tensors, or None
+        Training and validation samples when ``train_split`` is set.
+    stages : list of (str, History)
+        The finished stages, in order.
+    """
+
+    X: torch.Tensor
+    y: torch.Tensor
+    labels: np.ndarray
+    n_classes: int
+    randomness: FitRandomness
+    split: tuple | None = None
+    stages: list = field(default_factory=list)
+
+    @property
+    def device(self):
+        return self.y.device
+
+
+def one_hot(labels, n_classes, device=None):
+    """Float one-hot matrix of integer ``labels`` (a tensor or array)."""
+    labels = torch.as_tensor(labels, device=device)
+    return torch.nn.functional.one_hot(labels.long(), n_classes).float()
 
 
 class TrainingData(SkorchDataset):
@@ -33,12 +77,17 @@ class TrainingData(SkorchDataset):
     labels : ndarray of shape (n_samples,) or None
         The given labels as the user gave them: what skorch's scoring
         callbacks compare predictions of ``X`` with.
+    split : tuple of two index tensors, or None
+        The training and validation samples of ``train_split``.
+    shuffle_generator : torch.Generator or None
+        Draws the order of the training batches.
     **fields : torch.Tensor of shape (n_samples, ...)
         Per-sample values a method needs in its loss, e.g. ``targets``.
         Methods may update them in place between epochs.
     """
 
-    def __init__(self, X, y=None, labels=None, **fields):
+    def __init__(self, X, y=None, labels=None, *, split=None, shuffle_generator=None,
+                 **fields):
         for name, value in [("y", y), *fields.items()]:
             if value is not None and len(value) != len(X):
                 raise ValueError(
@@ -47,10 +96,8 @@ class TrainingData(SkorchDataset):
         self.X_tensor = X
         self.y_tensor = y
         self.fields = fields
-        # Set by the stage that trains on it: the (train, valid) indices of
-        # train_split, and the generator of the batch order.
-        self.split = None
-        self.shuffle_generator = None
+        self.split = split
+        self.shuffle_generator = shuffle_generator
         # skorch's data_from_dataset reads .X and .y: the features and the
         # labels as given, so that a scorer's predict(X) compares like with like.
         self.X = X
@@ -162,3 +209,10 @@ class SequentialBatches:
             stop = start + self.batch_size
             # Plain slices: views, no copies, on the inference fast path.
             yield X[start:stop], None if y is None else y[start:stop]
+
+
+def is_training_data(X):
+    """Whether X is the core's own training data, a part or a batch of it."""
+    if isinstance(X, Subset):
+        return isinstance(base_and_indices(X)[0], TrainingData)
+    return isinstance(X, (TrainingData, Mapping))

@@ -29,7 +29,7 @@ class EpochSoftmaxAverage(Callback):
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         data, _ = base_and_indices(dataset_train)
-        proba = net._proba(data.X_tensor)
+        proba = net.eval_proba(data.X_tensor)
         self.total_ = proba if self.total_ is None else self.total_.add_(proba)
         self.n_recorded_ += 1
 

@@ -5,7 +5,118 @@ import sys
 import warnings
 
 import numpy as np
+import torch
+from scipy import sparse
 from sklearn.utils._param_validation import Interval
+
+
+def check_device(device):
+    """Validate a device name and make sure it can be used here.
+
+    Raises
+    ------
+    ValueError
+        For a name that is not ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+    RuntimeError
+        For a CUDA device this machine does not have.
+    """
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device must be 'cpu', 'cuda' or 'cuda:N'; got {device!r}."
+        ) from exc
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(
+                f"device={device!r} was requested but CUDA is not available on "
+                "this machine (torch.cuda.is_available() is False). "
+                "Use device='cpu'."
+            )
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise RuntimeError(
+                f"device={device!r} was requested but only "
+                f"{torch.cuda.device_count()} CUDA device(s) are available."
+            )
+    elif parsed.type != "cpu":
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N'; got {device!r}.")
+    return parsed
+
+
+def to_host(data):
+    """A torch tensor as a host ndarray (bfloat16 and float16 as float32);
+    anything else as it is."""
+    if isinstance(data, torch.Tensor):
+        if data.dtype in (torch.bfloat16, torch.float16):
+            # numpy has no bfloat16; the default networks train in float32.
+            data = data.float()
+        return data.detach().cpu().numpy()
+    return data
+
+
+def refuse_sparse(X):
+    """Raise a TypeError for a scipy sparse matrix or a sparse DataFrame."""
+    if sparse.issparse(X) or (
+        hasattr(X, "sparse") and hasattr(getattr(X, "sparse"), "to_coo")
+    ):
+        raise TypeError(
+            "Sparse data is not supported: the networks need dense input. "
+            "Convert it with X.toarray() if it fits in memory."
+        )
+
+
+def refuse_empty_axes(sample_shape):
+    """Raise a ValueError when a sample has an axis of length 0."""
+    if any(size == 0 for size in sample_shape):
+        raise ValueError(
+            f"X has samples of shape {tuple(sample_shape)}: every axis of a sample "
+            "needs at least one element."
+        )
+
+
+def as_input_tensor(X, device, dtype):
+    """X as a ``dtype`` tensor; refuse empty sample axes and float32 overflow."""
+    refuse_empty_axes(X.shape[1:])
+    tensor = torch.tensor(X, dtype=dtype, device=device)
+    if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+        raise ValueError(
+            "X has values beyond the float32 range (about 3.4e38 in magnitude), "
+            "which the networks compute in; rescale the features."
+        )
+    return tensor
+
+
+def checked_network(network, module, input_shape, n_classes, input_dtype=torch.float32):
+    """Refuse a ``module`` that cannot serve as the estimator's network."""
+    if not isinstance(network, torch.nn.Module):
+        raise TypeError(
+            f"module={module!r} produced {network!r}, not a torch.nn.Module."
+        )
+    if not any(parameter.requires_grad for parameter in network.parameters()):
+        raise ValueError(
+            f"module={module!r} has no trainable parameters."
+        )
+    device = next(network.parameters()).device
+    probe = torch.zeros((2, *input_shape), device=device, dtype=input_dtype)
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.no_grad():
+            output = network(probe)
+    except Exception as exc:
+        raise ValueError(
+            f"module={module!r} cannot process samples of shape {tuple(input_shape)}: "
+            f"{exc}"
+        ) from exc
+    finally:
+        network.train(was_training)
+    if not isinstance(output, torch.Tensor) or tuple(output.shape) != (2, n_classes):
+        shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output)
+        raise ValueError(
+            f"module={module!r} must return one logit per class, shape "
+            f"(n_samples, {n_classes}); it returned {shape} for 2 samples."
+        )
+    return network
 
 
 def refuse_missing_labels(labels, name):

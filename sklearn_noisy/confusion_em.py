@@ -20,7 +20,8 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 
-from ._core import NoisyLabelClassifier, one_hot
+from ._core import NoisyLabelClassifier
+from ._data import one_hot
 from ._data import base_and_indices
 from ._docstrings import shared_parameters
 from ._validation import epochs_or_fraction, resolve_epochs, warn_if_never_reached
@@ -239,8 +240,8 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         sample_weights = self._sample_weights(data.y.cpu().numpy(), device)
         given = one_hot(data.y, data.n_classes, device)
         if psi is None:
-            self._run_stage(data, "naive network", seed_key="training")
-            psi = (self._proba(data.X) * given).sum(dim=1)
+            self.run_stage(data, "naive network", seed_key="training")
+            psi = (self.eval_proba(data.X) * given).sum(dim=1)
 
         eta = torch.full((n_samples,), float(self.eta_init), device=device)
         if trusted is not None:
@@ -248,13 +249,13 @@ class ConfusionEMClassifier(NoisyLabelClassifier):
         fields = {"psi": psi, "eta": eta}
         if sample_weights is not None:
             fields["sample_weight"] = sample_weights
-        dataset = self._run_stage(data, "main", fields=fields, callbacks=[
+        dataset = self.run_stage(data, "main", fields=fields, callbacks=[
             ("eta_update", EtaUpdate(
                 self.eta_lr, resolve_epochs(self.eta_start_epoch, self.max_epochs),
                 self.eta_update_every, trusted,
                 per_batch=self.eta_update == "batch", floor=self.eta_floor))])
         eta = dataset.fields["eta"]
-        proba = self._proba(data.X)
+        proba = self.eval_proba(data.X)
         posterior = confusion_posterior(proba, given, psi, eta, self.eta_floor)
         self.psi_ = psi.double().cpu().numpy()
         self.eta_ = eta.double().cpu().numpy()
@@ -400,5 +401,5 @@ class EtaUpdate(Callback):
         if finished >= self.start and (finished - self.start) % self.every == 0:
             data, _ = base_and_indices(dataset_train)
             given = one_hot(data.y_tensor, len(net.classes_), data.X_tensor.device)
-            update_eta(data.fields["eta"], net._proba(data.X_tensor), given,
+            update_eta(data.fields["eta"], net.eval_proba(data.X_tensor), given,
                        data.fields["psi"], self.step_size, self.trusted, self.floor)

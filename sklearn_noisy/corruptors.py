@@ -11,7 +11,6 @@ import numbers
 import sys
 
 import numpy as np
-import torch
 from imblearn.base import BaseSampler
 from imblearn.utils import check_sampling_strategy, check_target_type
 from scipy import sparse
@@ -31,7 +30,7 @@ from ._core import NoisyLabelClassifier
 from ._random import draw_seed
 from ._recording import EpochSoftmaxAverage
 from .cross_entropy import CrossEntropyClassifier
-from ._validation import abbreviate, as_real_array, refuse_missing_labels
+from ._validation import abbreviate, as_real_array, refuse_missing_labels, to_host
 
 #: CIFAR-10 class-conditional flips of the SLN and GCE papers
 #: (airplane 0, automobile 1, bird 2, cat 3, deer 4, dog 5, frog 6, horse 7,
@@ -108,13 +107,6 @@ def sample_rows(proba, rng):
     return np.minimum((cumulative < draws[:, None]).sum(axis=1), proba.shape[1] - 1)
 
 
-def _to_host(data):
-    """A torch tensor as a host ndarray (for validation only); anything else as is."""
-    if isinstance(data, torch.Tensor):
-        return data.detach().cpu().numpy()
-    return data
-
-
 def _like_caller_labels(y_noisy, y):
     """Put the noisy labels in the container of the caller's ``y``.
 
@@ -161,7 +153,7 @@ def _check_transition_structure(transition):
                     f"({type(target).__name__}) for label {source!r}."
                 ) from None
         return None
-    values, problem = as_real_array(_to_host(transition))
+    values, problem = as_real_array(to_host(transition))
     if problem is None and (values.ndim != 2 or values.shape[0] != values.shape[1]):
         problem = f"it has shape {values.shape}"
     if problem is not None:
@@ -250,18 +242,18 @@ class _LabelCorruptor(BaseSampler):
         )
         _, y_noisy = self._fit_resample(X_valid, y_valid)
         if one_vs_all:
-            encoding = np.asarray(_to_host(y))
+            encoding = np.asarray(to_host(y))
             y_noisy = np.eye(encoding.shape[1], dtype=encoding.dtype)[y_noisy]
         return X, _like_caller_labels(y_noisy, y)
 
     def _check_X_y(self, X, y, accept_sparse=None):
         # Validation works on host copies when needed: what fit_resample
         # returns is always the caller's own X.
-        y = _to_host(y)
+        y = to_host(y)
         refuse_missing_labels(y, "y")
         check_classification_targets(y)
         y, one_vs_all = check_target_type(y, indicate_one_vs_all=True)
-        X, y = self._validate_X_y(_to_host(X), y)
+        X, y = self._validate_X_y(to_host(X), y)
         return X, y, one_vs_all
 
     def _fit_resample(self, X, y):

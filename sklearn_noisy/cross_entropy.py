@@ -47,8 +47,8 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
     """
 
     def _fit_noisy(self, data):
-        self._run_stage(data, "training")
-        proba = self._proba(data.X)
+        self.run_stage(data, "training")
+        proba = self.eval_proba(data.X)
         self._set_noise_attributes(
             1.0 - proba.gather(1, data.y[:, None]).squeeze(1), proba.argmax(dim=1),
             data.y)

@@ -32,65 +32,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+from ._images import is_image_file, open_image, pillow
+
 _MODES = ("RGB", "L")
-# the only decoders Pillow may use, whatever the file's extension claims
-_FORMATS = ("PNG", "JPEG")
 # Pillow opens 16-bit greyscale PNG files in one of these modes; converting them to
 # "L" or "RGB" would clip every value above 255 instead of scaling it
 _SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
-
-
-def _pillow():
-    """The ``PIL.Image`` module, or an ImportError saying how to install it."""
-    try:
-        from PIL import Image
-    except ImportError as error:
-        raise ImportError(
-            "sklearn_noisy.datasets.ImageFolder reads images with Pillow, which is not "
-            "installed: pip install Pillow (it also comes with torchvision: "
-            "pip install 'sklearn_noisy[vision]').") from error
-    return Image
-
-
-def _is_image_file(entry):
-    return (not entry.name.startswith(".") and entry.is_file()
-            and os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS)
-
-
-def _open_image(path):
-    """Open ``path`` with Pillow's PNG or JPEG decoder and read its pixels.
-
-    Raises
-    ------
-    ValueError
-        Naming the file, if it is missing, unreadable, truncated, not a PNG or
-        JPEG image, or too large for Pillow's decompression-bomb limit.
-    """
-    Image = _pillow()
-    try:
-        image = Image.open(path, formats=_FORMATS)
-        try:
-            image.load()
-        except BaseException:
-            image.close()
-            raise
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:
-        raise ValueError(
-            f"{path} cannot be read as a PNG or JPEG image: {error}") from error
-    return image
-
-
-def _read_header(path):
-    """``(width, height), mode`` of an image, from its header only."""
-    Image = _pillow()
-    try:
-        with Image.open(path, formats=_FORMATS) as image:
-            return image.size, image.mode
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:
-        raise ValueError(
-            f"{path} cannot be read as a PNG or JPEG image: {error}") from error
-
 
 class ImageFolder(torch.utils.data.Dataset):
     """Images sorted into one subfolder per class, read when an item is accessed.
@@ -175,7 +122,7 @@ class ImageFolder(torch.utils.data.Dataset):
     """
 
     def __init__(self, root, transform=None, *, mode="RGB", size=None):
-        _pillow()
+        pillow()
         if mode not in _MODES:
             raise ValueError(f"mode must be 'RGB' or 'L'; got {mode!r}.")
         if transform is not None and not callable(transform):
@@ -215,7 +162,7 @@ class ImageFolder(torch.utils.data.Dataset):
         class_folders = [entry for entry in entries
                          if not entry.name.startswith(".") and entry.is_dir()]
         if not class_folders:
-            loose = sum(_is_image_file(entry) for entry in entries)
+            loose = sum(is_image_file(entry) for entry in entries)
             found = (f"it holds {loose} image{'s' * (loose > 1)} but no subfolders" if loose
                      else "it is empty" if not entries else "it holds no subfolders")
             raise ValueError(
@@ -225,7 +172,7 @@ class ImageFolder(torch.utils.data.Dataset):
         for index, folder in enumerate(class_folders):
             with os.scandir(folder.path) as files:
                 files = sorted(files, key=lambda entry: entry.name)
-            images = [file.path for file in files if _is_image_file(file)]
+            images = [file.path for file in files if is_image_file(file)]
             if not images:
                 empty.append((folder.path, files))
             samples.extend((path, index) for path in images)
@@ -271,9 +218,9 @@ class ImageFolder(torch.utils.data.Dataset):
         return image if self.transform is None else self.transform(image)
 
     def _load(self, path):
-        Image = _pillow()
+        Image = pillow()
         resample = getattr(Image, "Resampling", Image).BILINEAR
-        with _open_image(path) as image:
+        with open_image(path) as image:
             sixteen_bit = image.mode in _SIXTEEN_BIT_MODES
             image = image.convert("F" if sixteen_bit else self.mode)
         if self.size is not None:

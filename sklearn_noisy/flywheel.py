@@ -23,9 +23,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from skorch.callbacks import Callback
 
-from ._core import NoisyLabelClassifier, one_hot
+from ._core import NoisyLabelClassifier
+from ._data import ShuffledBatches, base_and_indices, one_hot
 from ._precision import LossScaling
-from ._data import ShuffledBatches, base_and_indices
 from ._docstrings import shared_parameters
 from ._random import derived_seed
 from ._validation import epochs_or_fraction, resolve_epochs
@@ -258,13 +258,17 @@ default='auto'
         self.main_network_ = self._build_network()
         return self
 
+    def get_all_learnable_params(self):
+        """f's parameters: those skorch's loop trains (g trains in its own epoch)."""
+        return self.module_.named_parameters()
+
     def initialize_optimizer(self, *args, **kwargs):
         """One optimizer per network: ``optimizer_`` (f), ``main_optimizer_`` (g)."""
-        for name, network in (("optimizer_", self.module_),
-                              ("main_optimizer_", self.main_network_)):
-            args, kwargs = self.get_params_for_optimizer(
-                "optimizer", network.named_parameters())
-            setattr(self, name, self.optimizer(*args, **kwargs))
+        super().initialize_optimizer(*args, **kwargs)
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer", self.main_network_.named_parameters())
+        self.main_optimizer_ = self.optimizer(*args, **kwargs)
+        self.main_loss_scaler_ = LossScaling(self.precision, self.device)
         return self
 
     def _check_params(self):
@@ -291,21 +295,25 @@ default='auto'
     def _fit_noisy(self, data):
         given = one_hot(data.y, data.n_classes, data.device)
         weak, strong = self._fitted_augmentations(data.X, data.randomness)
-        cycles = EMCycles(given, weak, strong, data.randomness, self.precision, data.device,
-                          warmup_epochs=resolve_epochs(self.warmup_epochs, self.max_epochs))
-        self._run_stage(data, "training", fields={"targets": given.clone()},
+        cycles = EMCycles(
+            given, weak, strong, data.randomness,
+            resolve_epochs(self.warmup_epochs, self.max_epochs),
+            contrastive_weight=self.contrastive_weight, mixup_alpha=self.mixup_alpha,
+            estimate_epsilon=self.estimate_epsilon,
+            transition_diagonal=self.transition_diagonal)
+        self.run_stage(data, "training", fields={"targets": given.clone()},
                         callbacks=[("em_cycles", cycles)])
-        gamma, epsilon, f_proba = cycles.gamma, cycles.epsilon, cycles.f_proba
+        gamma, epsilon, f_proba = cycles.gamma_, cycles.epsilon_, cycles.f_proba_
         if f_proba is None:
             # Stopped (EarlyStopping, Ctrl-C) before the first cycle.
-            f_proba = self._proba(data.X)
+            f_proba = self.eval_proba(data.X)
             gamma = (f_proba.argmax(dim=1) == data.y).float().mean()
         self._store_fitted_state(data.X, given, gamma, epsilon, f_proba)
 
     def _store_fitted_state(self, X, given, gamma, epsilon, f_proba):
         """A last E-step under the final networks gives the attributes."""
         log_odds = _clean_log_odds(
-            self._proba(X, self.main_network_), given, gamma, epsilon)
+            self.eval_proba(X, self.main_network_), given, gamma, epsilon)
         clean = torch.sigmoid(log_odds).float()
         refurbished = clean[:, None] * given + (1 - clean[:, None]) * f_proba
         self.gamma_ = float(clean.double().mean())
@@ -320,7 +328,7 @@ default='auto'
             torch.sigmoid(-log_odds), refurbished.argmax(dim=1), given.argmax(dim=1))
         self.refurbished_labels_ = self.corrected_labels_
 
-    def _held_out_noise_scores(self, X, y):
+    def held_out_noise_scores(self, X, y):
         """``1 - q(s_i = 1)`` on samples the fit did not see (used by
         find_label_issues): the E-step of Eq. 4 under the final networks with
         the fitted ``gamma_``, and ``epsilon_i`` from ``transition_matrix_``
@@ -330,11 +338,11 @@ default='auto'
         if self.estimate_epsilon:
             transition = torch.as_tensor(
                 self.transition_matrix_, dtype=torch.float32, device=X.device)
-            epsilon = ((self._proba(X) @ transition) * given).sum(dim=1)
+            epsilon = ((self.eval_proba(X) @ transition) * given).sum(dim=1)
         else:
             epsilon = torch.full((len(X),), 1.0 / len(self.classes_), device=X.device)
         log_odds = _clean_log_odds(
-            self._proba(X, self.main_network_), given, self.gamma_, epsilon)
+            self.eval_proba(X, self.main_network_), given, self.gamma_, epsilon)
         return torch.sigmoid(-log_odds).cpu().numpy()
 
     def _fitted_augmentations(self, X, randomness):
@@ -362,6 +370,46 @@ default='auto'
             augmentations.append(augment)
         return tuple(augmentations)
 
+    def train_main_epoch(self, dataset, labels, marginal, weak, generator):
+        """One epoch of g on hard ``labels``; with a ``marginal``, add Eq. 9.
+
+        Run by :class:`EMCycles` at the end of each of f's epochs, at f's
+        learning rate (so one ``LRScheduler`` schedules both networks).
+
+        Parameters
+        ----------
+        dataset : TrainingData or a Subset of it
+            f's training samples.
+        labels : torch.Tensor of int64, shape (n_samples,)
+            g's targets, indexed by sample.
+        marginal : torch.Tensor of shape (n_classes,) or None
+            The label marginal of Eq. 9's confidence regulariser; None
+            trains on cross-entropy alone (the warm-up).
+        weak : callable
+            f's weak augmentation, applied to g's batches when
+            ``main_augmentation='weak'``.
+        generator : torch.Generator
+            Draws the order of g's batches.
+        """
+        network, optimizer = self.main_network_, self.main_optimizer_
+        for main_group, f_group in zip(optimizer.param_groups, self.optimizer_.param_groups):
+            main_group["lr"] = f_group["lr"]
+        augment = weak if self.main_augmentation == "weak" else _identity
+        scaler = self.main_loss_scaler_
+        network.train()
+        for inputs, _ in ShuffledBatches(dataset, self.batch_size, generator):
+            logits = self.run_network(network, augment(inputs["X"]))
+            loss = F.cross_entropy(logits, labels[inputs["index"]])
+            if marginal is not None and self.confidence_weight:
+                loss = loss + self.confidence_weight * confidence_regulariser(
+                    logits, marginal)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.backward(loss)
+            scaler.step(optimizer)
+            scaler.update()
+        # No stale gradients of g in the gradients f's callbacks inspect.
+        optimizer.zero_grad(set_to_none=True)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """f's loss: soft cross-entropy against the (mixed) targets, plus
         ``contrastive_weight`` times NT-Xent on the batch's strong views."""
@@ -382,23 +430,40 @@ class EMCycles(Callback):
     in the cycles, MixUp and two strong views for the contrastive loss. At
     the end of every epoch: T_c from the corrupted part of the targets (f
     before its update, ``f^(t-1)``) and epsilon from the updated f (Eq.
-    14), then one epoch of g, on the given labels in the warm-up and on
-    ``argmax f`` with the confidence regulariser (Eq. 9) in the cycles, at
-    f's learning rate.
+    14), then one epoch of g (:meth:`FlywheelClassifier.train_main_epoch`),
+    on the given labels in the warm-up and on ``argmax f`` with the
+    confidence regulariser (Eq. 9) in the cycles.
+
+    Parameters
+    ----------
+    given : torch.Tensor of shape (n_samples, n_classes)
+        One-hot given labels.
+    weak, strong : callable
+        The weak and strong augmentations of batches.
+    randomness : FitRandomness
+        The fit's random streams.
+    warmup_epochs : int
+        Epochs before the first cycle.
+    contrastive_weight, mixup_alpha, estimate_epsilon, transition_diagonal
+        As :class:`FlywheelClassifier`'s parameters of the same names.
 
     Attributes
     ----------
-    gamma : torch.Tensor or None
+    gamma_ : torch.Tensor or None
         The clean rate; None before the first cycle.
-    epsilon : torch.Tensor of shape (n_samples,)
-    f_proba : torch.Tensor or None
+    epsilon_ : torch.Tensor of shape (n_samples,)
+    f_proba_ : torch.Tensor or None
         f's softmax on every sample after its last cycle epoch.
     """
 
-    def __init__(self, given, weak, strong, randomness, precision, device, warmup_epochs):
+    def __init__(self, given, weak, strong, randomness, warmup_epochs, *,
+                 contrastive_weight, mixup_alpha, estimate_epsilon, transition_diagonal):
         self.given = given
         self.warmup_epochs = warmup_epochs
-        self.precision, self.device = precision, device
+        self.contrastive_weight = contrastive_weight
+        self.mixup_alpha = mixup_alpha
+        self.estimate_epsilon = estimate_epsilon
+        self.transition_diagonal = transition_diagonal
         self.weak = with_generator(weak, randomness.generator("augmentation", "training"))
         self.strong = with_generator(strong, randomness.generator("augmentation", "strong"))
         self.main_batches = randomness.generator("main_batches", "training")
@@ -407,48 +472,46 @@ class EMCycles(Callback):
             derived_seed(randomness.seed, "training", "mixup_coefficients"))
 
     def initialize(self):
-        self.main_loss_scaling = LossScaling(self.precision, self.device)
-        self.gamma = None
-        self.epsilon = torch.full(
+        self.gamma_ = None
+        self.epsilon_ = torch.full(
             (len(self.given),), 1.0 / self.given.shape[1], device=self.given.device)
-        self.f_proba = None
-        self.f_previous = None
-        self.clean = None
+        self.f_proba_ = None
+        self.f_previous_ = None
+        self.clean_ = None
         return self
 
-    def _cycling(self, net, epoch):
+    def _cycling(self, epoch):
         return epoch > self.warmup_epochs
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
-        epoch = len(net.history_)
-        if not self._cycling(net, epoch):
+        if not self._cycling(len(net.history_)):
             return
         data, _ = base_and_indices(dataset_train)
         X, given = data.X_tensor, self.given
-        if self.gamma is None:
-            self.gamma = (net._proba(X).argmax(dim=1) == data.y_tensor).float().mean()
-        self.clean = torch.sigmoid(_clean_log_odds(
-            net._proba(X, net.main_network_), given, self.gamma, self.epsilon)).float()
-        self.gamma = self.clean.mean()
-        self.f_previous = (net._proba(X, augment=self.weak) + net._proba(X, augment=self.weak)) / 2
-        clean = self.clean[:, None]
-        data.fields["targets"].copy_(clean * given + (1 - clean) * self.f_previous)
+        if self.gamma_ is None:
+            self.gamma_ = (net.eval_proba(X).argmax(dim=1) == data.y_tensor).float().mean()
+        self.clean_ = torch.sigmoid(_clean_log_odds(
+            net.eval_proba(X, net.main_network_), given, self.gamma_, self.epsilon_)).float()
+        self.gamma_ = self.clean_.mean()
+        self.f_previous_ = (net.eval_proba(X, augment=self.weak)
+                            + net.eval_proba(X, augment=self.weak)) / 2
+        clean = self.clean_[:, None]
+        data.fields["targets"].copy_(clean * given + (1 - clean) * self.f_previous_)
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if not training:
             return
         inputs, _ = batch
         X = inputs["X"]
-        cycling = self._cycling(net, len(net.history_))
-        if cycling and net.contrastive_weight:
+        cycling = self._cycling(len(net.history_))
+        if cycling and self.contrastive_weight:
             inputs["views"] = torch.cat([self.strong(X), self.strong(X)])
         inputs["X"] = self.weak(X)
-        if cycling and net.mixup_alpha:
-            inputs["X"], inputs["targets"] = self._mixup(
-                inputs["X"], inputs["targets"], net.mixup_alpha)
+        if cycling and self.mixup_alpha:
+            inputs["X"], inputs["targets"] = self._mixup(inputs["X"], inputs["targets"])
 
-    def _mixup(self, X, targets, alpha):
-        lam = float(self.mixup_rng.beta(alpha, alpha))
+    def _mixup(self, X, targets):
+        lam = float(self.mixup_rng.beta(self.mixup_alpha, self.mixup_alpha))
         lam = max(lam, 1 - lam)
         partner = torch.randperm(len(X), generator=self.mixup_partners,
                                  device=self.mixup_partners.device)
@@ -457,40 +520,21 @@ class EMCycles(Callback):
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         data, _ = base_and_indices(dataset_train)
-        if not self._cycling(net, len(net.history_)):
-            self._train_main(net, dataset_train, data.y_tensor, None)
+        if not self._cycling(len(net.history_)):
+            net.train_main_epoch(dataset_train, data.y_tensor, None, self.weak,
+                                 self.main_batches)
             return
-        self.f_proba = net._proba(data.X_tensor)
-        if net.estimate_epsilon:
+        self.f_proba_ = net.eval_proba(data.X_tensor)
+        if self.estimate_epsilon:
             # Eq. 14: T_c^(t) from f^(t-1), the f of this cycle's targets;
             # epsilon^(t) from f^(t), the f it has just trained.
             transition = _corrupted_transition(
-                self.f_previous, 1 - self.clean, self.given, net.transition_diagonal)
-            self.epsilon = ((self.f_proba @ transition) * self.given).sum(dim=1)
-        refurbished = self.f_proba.argmax(dim=1)
-        self._train_main(net, dataset_train, refurbished,
-                         _label_marginal(refurbished, self.given.shape[1]))
-
-    def _train_main(self, net, dataset_train, labels, marginal):
-        """One epoch of g on hard ``labels``; with a ``marginal``, add Eq. 9."""
-        network, optimizer = net.main_network_, net.main_optimizer_
-        for main_group, f_group in zip(optimizer.param_groups, net.optimizer_.param_groups):
-            main_group["lr"] = f_group["lr"]
-        augment = self.weak if net.main_augmentation == "weak" else _identity
-        network.train()
-        for inputs, _ in ShuffledBatches(dataset_train, net.batch_size, self.main_batches):
-            logits = net.run_network(network, augment(inputs["X"]))
-            loss = F.cross_entropy(logits, labels[inputs["index"]])
-            if marginal is not None and net.confidence_weight:
-                loss = loss + net.confidence_weight * confidence_regulariser(
-                    logits, marginal)
-            optimizer.zero_grad(set_to_none=True)
-            scaling = self.main_loss_scaling
-            scaling.backward(loss)
-            scaling.step(optimizer)
-            scaling.update()
-        # No stale gradients of g in the gradients f's callbacks inspect.
-        optimizer.zero_grad(set_to_none=True)
+                self.f_previous_, 1 - self.clean_, self.given, self.transition_diagonal)
+            self.epsilon_ = ((self.f_proba_ @ transition) * self.given).sum(dim=1)
+        refurbished = self.f_proba_.argmax(dim=1)
+        net.train_main_epoch(dataset_train, refurbished,
+                             _label_marginal(refurbished, self.given.shape[1]),
+                             self.weak, self.main_batches)
 
 
 def _identity(X):

@@ -253,7 +253,7 @@ def _held_out_fold(estimator, X, y, train, test, classes):
     rule_owner, X_rule = model, X_test
     if isinstance(model, Pipeline):
         rule_owner = model.steps[-1][1]
-    rule = getattr(rule_owner, "_held_out_noise_scores", None)
+    rule = getattr(rule_owner, "held_out_noise_scores", None)
     if rule is None:
         scores = 1.0 - proba[np.arange(len(test)), np.searchsorted(classes, given)]
     else:

@@ -10,6 +10,7 @@ their true class, and every iteration sharpens that signal.
 
 import numbers
 import os
+import dataclasses
 import time
 import warnings
 
@@ -203,7 +204,8 @@ class SEALClassifier(NoisyLabelClassifier):
             state = {"seed": data.randomness.seed, "soft_labels": None, "history": []}
         else:
             # Resuming: the stages' seeds come from the checkpointed fit.
-            data.randomness = FitRandomness(state["seed"], data.randomness.device)
+            data = dataclasses.replace(
+                data, randomness=FitRandomness(state["seed"], data.randomness.device))
         soft_labels, history = state["soft_labels"], state["history"]
         if history:
             # The saved network is the one to continue from (when not
@@ -224,7 +226,7 @@ class SEALClassifier(NoisyLabelClassifier):
                 self._first_iteration(data, callbacks)
             else:
                 loss_name = "soft_cross_entropy"
-                self._run_stage(
+                self.run_stage(
                     data, f"iteration {iteration}", fields={"targets": soft_labels},
                     callbacks=callbacks, fresh_network=self.reinitialize)
             soft_labels = recorder.average_
@@ -249,7 +251,7 @@ class SEALClassifier(NoisyLabelClassifier):
         self._set_noise_attributes(
             others.max(dim=1).values, soft_labels.argmax(dim=1), given)
 
-    def _held_out_noise_scores(self, X, y):
+    def held_out_noise_scores(self, X, y):
         """Eq. 10 on samples the fit did not see (used by find_label_issues).
 
         Such a sample has no soft label averaged over epochs, so the largest
@@ -262,13 +264,13 @@ class SEALClassifier(NoisyLabelClassifier):
 
     def _first_iteration(self, data, callbacks):
         if self.first_loss == "cross_entropy":
-            self._run_stage(data, "iteration 0", callbacks=callbacks,
+            self.run_stage(data, "iteration 0", callbacks=callbacks,
                             seed_key="training")
             return
         # Xu et al. start L_DMI from a network trained with cross-entropy;
         # only the L_DMI stage's epochs are averaged.
-        self._run_stage(data, "iteration 0", seed_key="training")
-        self._run_stage(data, "iteration 0 (dmi)", callbacks=callbacks,
+        self.run_stage(data, "iteration 0", seed_key="training")
+        self.run_stage(data, "iteration 0 (dmi)", callbacks=callbacks,
                         fresh_network=False, criterion=DMILoss())
 
     def _checkpoint_path(self, X, y):

@@ -14,7 +14,8 @@ from skorch.callbacks import Callback
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch.optim.swa_utils import AveragedModel
 
-from ._core import NoisyLabelClassifier, one_hot
+from ._core import NoisyLabelClassifier
+from ._data import one_hot
 from ._data import base_and_indices
 from ._docstrings import shared_parameters
 from ._validation import epochs_or_fraction, resolve_epochs, warn_if_never_reached
@@ -196,11 +197,11 @@ class SLNClassifier(NoisyLabelClassifier):
             callbacks.append(("label_correction", LabelCorrection(
                 given, resolve_epochs(self.correction_epoch, self.max_epochs), noise,
                 momentum, self.correction, self.correction_reference)))
-        self._run_stage(data, "training", fields={"targets": given.clone()},
+        self.run_stage(data, "training", fields={"targets": given.clone()},
                         callbacks=callbacks)
         if momentum is not None:
             self.module_.load_state_dict(momentum.averaged_.module.state_dict())
-        proba = self._proba(data.X)
+        proba = self.eval_proba(data.X)
         self._set_noise_attributes(
             1.0 - (proba * given).sum(dim=1), proba.argmax(dim=1), data.y)
 
@@ -228,18 +229,35 @@ class StochasticLabelNoise(Callback):
     Parameters
     ----------
     sigma : float
-        Standard deviation; :class:`LabelCorrection` sets it to 0.
+        Standard deviation.
     noise_on : {'labels', 'outputs', 'parameters'}
         Added to the batch's targets, to the gradient with respect to the
         network's outputs, or to the parameters' gradients.
     generator : torch.Generator
         The fit's generator for this noise.
+
+    Attributes
+    ----------
+    drawing_ : bool
+        Whether batches still get noise; :meth:`stop` ends it.
     """
 
     def __init__(self, sigma, noise_on, generator):
         self.sigma = sigma
         self.noise_on = noise_on
         self.generator = generator
+
+    def initialize(self):
+        self.drawing_ = self.sigma > 0
+        return self
+
+    def stop(self):
+        """No noise from the next batch on.
+
+        The hand-over to :class:`LabelCorrection`: SLN-MO-LC trains on the
+        corrected targets without noise (sigma becomes 0 in the paper).
+        """
+        self.drawing_ = False
 
     def _noise_like(self, tensor):
         return self.sigma * torch.randn(
@@ -248,7 +266,7 @@ class StochasticLabelNoise(Callback):
         )
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        if not (training and self.sigma > 0):
+        if not (training and self.drawing_):
             return
         inputs, _ = batch
         targets = inputs["targets"]
@@ -260,7 +278,7 @@ class StochasticLabelNoise(Callback):
             inputs["output_noise"] = self._noise_like(targets) / len(targets)
 
     def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
-        if not (training and self.sigma > 0 and self.noise_on == "parameters"):
+        if not (training and self.drawing_ and self.noise_on == "parameters"):
             return
         # Eq. 1: noise on the gradient of the batch loss.
         for parameter in net.module_.parameters():
@@ -321,7 +339,7 @@ class MomentumModel(Callback):
 
     def proba(self, net, X):
         """Eval-mode softmax of the averaged network on the features X."""
-        return net._proba(X, self.averaged_.module)
+        return net.eval_proba(X, self.averaged_.module)
 
 
 class LabelCorrection(Callback):
@@ -334,7 +352,7 @@ class LabelCorrection(Callback):
     correction_epoch : int
         Epochs trained before correction starts.
     noise : StochasticLabelNoise
-        Whose sigma becomes 0 once correction starts.
+        Stopped once correction starts.
     momentum : MomentumModel or None
         Whose predictions correct the labels; None uses the network.
     correction : {'hard', 'soft'}
@@ -358,10 +376,10 @@ class LabelCorrection(Callback):
         finished_epochs = len(net.history_) - 1
         if finished_epochs < self.correction_epoch:
             return
-        self.noise.sigma = 0.0
+        self.noise.stop()
         data, _ = base_and_indices(dataset_train)
         X = data.X_tensor
-        proba = self.momentum.proba(net, X) if self.momentum is not None else net._proba(X)
+        proba = self.momentum.proba(net, X) if self.momentum is not None else net.eval_proba(X)
         targets = data.fields["targets"]
         reference = self.given if self.reference == "given" else targets
         # Against one-hot rows this is -log p(label); against soft targets,

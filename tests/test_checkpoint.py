@@ -37,13 +37,13 @@ def checkpoints(directory):
 def stages(monkeypatch):
     """Names of the training stages run while the test runs."""
     names = []
-    run_stage = SEALClassifier._run_stage
+    run_stage = SEALClassifier.run_stage
 
     def recording(self, data, name, **kwargs):
         names.append(name)
         return run_stage(self, data, name, **kwargs)
 
-    monkeypatch.setattr(SEALClassifier, "_run_stage", recording)
+    monkeypatch.setattr(SEALClassifier, "run_stage", recording)
     return names
 
 
@@ -242,14 +242,14 @@ def test_resumed_fit_equals_an_uninterrupted_one(data, tmp_path, monkeypatch, wi
         return SEALClassifier(callbacks=callbacks, **{**FAST, "n_iterations": 3, **params})
 
     reference = make().fit(X, y)
-    run_stage = SEALClassifier._run_stage
+    run_stage = SEALClassifier.run_stage
 
     def lost_after_iteration_1(self, data, name, **kwargs):
         if name == "iteration 2":
             raise MachineLost
         return run_stage(self, data, name, **kwargs)
 
-    monkeypatch.setattr(SEALClassifier, "_run_stage", lost_after_iteration_1)
+    monkeypatch.setattr(SEALClassifier, "run_stage", lost_after_iteration_1)
     with pytest.raises(MachineLost):
         make(checkpoint_dir=tmp_path).fit(X, y)
     monkeypatch.undo()

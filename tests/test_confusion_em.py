@@ -109,7 +109,7 @@ def test_eta_updates_follow_the_schedule(start, every, expected, monkeypatch):
                         lambda *args, **kwargs: updates.append(len(net.history_)))
     data = SimpleNamespace(X_tensor=torch.zeros(2, 1), y_tensor=torch.tensor([0, 1]),
                            fields={"eta": None, "psi": None})
-    net = SimpleNamespace(history_=[], classes_=np.arange(2), _proba=lambda X: None)
+    net = SimpleNamespace(history_=[], classes_=np.arange(2), eval_proba=lambda X: None)
     callback = EtaUpdate(0.5, start, every)
     for _ in range(22):
         net.history_.append({})

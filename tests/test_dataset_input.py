@@ -16,7 +16,7 @@ from sklearn_noisy import (
     SEALClassifier,
     SLNClassifier,
 )
-from sklearn_noisy._core import inference_batch_size
+from sklearn_noisy._inference import inference_batch_size
 from sklearn_noisy.augmentations import RandomShiftFlip
 
 

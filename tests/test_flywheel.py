@@ -83,24 +83,24 @@ F_BEFORE = torch.tensor([[0.8, 0.2], [0.6, 0.4], [0.1, 0.9]])
 F_AFTER = torch.tensor([[0.9, 0.1], [0.3, 0.7], [0.2, 0.8]])
 
 
-def _epsilon_after_one_cycle_epoch(monkeypatch, diagonal):
+def _epsilon_after_one_cycle_epoch(diagonal):
     cycles = EMCycles(GIVEN_2, _identity_augment, _identity_augment,
-                      FitRandomness(0, torch.device("cpu")), "float32",
-                      torch.device("cpu"), warmup_epochs=2).initialize()
-    cycles.clean, cycles.f_previous = 1 - CORRUPTED_2, F_BEFORE
-    monkeypatch.setattr(cycles, "_train_main", lambda *args: None)
-    net = SimpleNamespace(history_=[{}] * 3, estimate_epsilon=True,
-                          transition_diagonal=diagonal, _proba=lambda X: F_AFTER)
+                      FitRandomness(0, torch.device("cpu")), 2, contrastive_weight=0.0,
+                      mixup_alpha=0.0, estimate_epsilon=True,
+                      transition_diagonal=diagonal).initialize()
+    cycles.clean_, cycles.f_previous_ = 1 - CORRUPTED_2, F_BEFORE
+    net = SimpleNamespace(history_=[{}] * 3, eval_proba=lambda X: F_AFTER,
+                          train_main_epoch=lambda *args: None)
     data = SimpleNamespace(X_tensor=torch.zeros(3, 1), y_tensor=torch.tensor([0, 1, 1]))
     cycles.on_epoch_end(net, dataset_train=data)
-    return cycles.epsilon.numpy()
+    return cycles.epsilon_.numpy()
 
 
 def _identity_augment(X):
     return X
 
 
-def test_epsilon_takes_t_c_from_f_before_and_f_after_its_update(monkeypatch):
+def test_epsilon_takes_t_c_from_f_before_and_f_after_its_update():
     # counts[y, y'] = sum_i q(s_i=0) f_before(x_i)[y] [label_i = y']:
     # [[0.5 * 0.8, 1.0 * 0.6 + 0.2 * 0.1], [0.5 * 0.2, 1.0 * 0.4 + 0.2 * 0.9]]
     # = [[0.4, 0.62], [0.1, 0.58]]; rows normalised by 1.02 and 0.68.
@@ -109,10 +109,10 @@ def test_epsilon_takes_t_c_from_f_before_and_f_after_its_update(monkeypatch):
     expected = [0.9 * t[0, 0] + 0.1 * t[1, 0],   # 0.3676
                 0.3 * t[0, 1] + 0.7 * t[1, 1],   # 0.7794
                 0.2 * t[0, 1] + 0.8 * t[1, 1]]   # 0.8039
-    np.testing.assert_allclose(_epsilon_after_one_cycle_epoch(monkeypatch, True), expected,
+    np.testing.assert_allclose(_epsilon_after_one_cycle_epoch(True), expected,
                                rtol=1e-5)
     # Zeroed diagonal: T_c = [[0, 1], [1, 0]], so epsilon_i = f_after(x_i)[other class].
-    np.testing.assert_allclose(_epsilon_after_one_cycle_epoch(monkeypatch, False),
+    np.testing.assert_allclose(_epsilon_after_one_cycle_epoch(False),
                                [0.1, 0.3, 0.2], rtol=1e-5)
 
 

@@ -44,7 +44,7 @@ class RecordTraining(Callback):
                 dataset_train.fields.get("targets", dataset_train.y_tensor).clone())
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        self.epoch_proba[-1].append(net._proba(dataset_train.X_tensor).clone())
+        self.epoch_proba[-1].append(net.eval_proba(dataset_train.X_tensor).clone())
 
 
 def test_iteration_zero_is_cross_entropy_training(data):

@@ -9,7 +9,7 @@ from skorch.callbacks import Callback
 from sklearn.datasets import make_classification
 
 from sklearn_noisy import CrossEntropyClassifier, SLNClassifier
-from sklearn_noisy.sln import LabelCorrection, warmed_up_decay
+from sklearn_noisy.sln import LabelCorrection, StochasticLabelNoise, warmed_up_decay
 
 FAST = dict(max_epochs=3, batch_size=32, random_state=0)
 
@@ -129,15 +129,15 @@ def test_label_correction_mixes_given_labels_and_predictions():
     loss = -torch.log((proba * given).sum(dim=1))
     weight = (loss - loss.min()) / (loss.max() - loss.min())
     targets = given.clone()
-    net = SimpleNamespace(history_=[{}] * 3, _proba=lambda X: proba)
-    noise = SimpleNamespace(sigma=0.5)
+    net = SimpleNamespace(history_=[{}] * 3, eval_proba=lambda X: proba)
+    noise = StochasticLabelNoise(0.5, "labels", torch.Generator()).initialize()
     dataset = SimpleNamespace(X_tensor=torch.zeros(4, 2), fields={"targets": targets})
 
     LabelCorrection(given, 2, noise).on_epoch_begin(net, dataset_train=dataset)
 
     predicted = torch.nn.functional.one_hot(proba.argmax(dim=1), 3).float()
     torch.testing.assert_close(targets, weight[:, None] * given + (1 - weight[:, None]) * predicted)
-    assert noise.sigma == 0.0
+    assert not noise.drawing_
     torch.testing.assert_close(targets[2], given[2])
     torch.testing.assert_close(targets[0], predicted[0])
 
@@ -149,10 +149,11 @@ def test_soft_label_correction_mixes_in_the_predictions():
     # w = log(0.8 / 0.25) / log(0.8 / 0.2)
     w = np.log(0.8 / 0.25) / np.log(4.0)
     targets = given.clone()
-    net = SimpleNamespace(history_=[{}] * 3, _proba=lambda X: proba)
+    net = SimpleNamespace(history_=[{}] * 3, eval_proba=lambda X: proba)
     dataset = SimpleNamespace(X_tensor=torch.zeros(3, 2), fields={"targets": targets})
 
-    LabelCorrection(given, 2, SimpleNamespace(sigma=0.5), correction="soft").on_epoch_begin(
+    noise = StochasticLabelNoise(0.5, "labels", torch.Generator()).initialize()
+    LabelCorrection(given, 2, noise, correction="soft").on_epoch_begin(
         net, dataset_train=dataset)
 
     np.testing.assert_allclose(targets.numpy(), [
@@ -172,10 +173,11 @@ def test_label_correction_weights_by_the_loss_against_its_reference(reference):
     loss = -(against * torch.log(proba)).sum(dim=1)
     weight = ((loss - loss.min()) / (loss.max() - loss.min()))[:, None]
     targets = previous.clone()
-    net = SimpleNamespace(history_=[{}] * 4, _proba=lambda X: proba)
+    net = SimpleNamespace(history_=[{}] * 4, eval_proba=lambda X: proba)
     dataset = SimpleNamespace(X_tensor=torch.zeros(3, 2), fields={"targets": targets})
 
-    LabelCorrection(given, 2, SimpleNamespace(sigma=0.0), correction="soft",
+    noise = StochasticLabelNoise(0.0, "labels", torch.Generator()).initialize()
+    LabelCorrection(given, 2, noise, correction="soft",
                     reference=reference).on_epoch_begin(net, dataset_train=dataset)
 
     torch.testing.assert_close(targets, weight * given + (1 - weight) * proba)
@@ -185,10 +187,10 @@ def test_label_correction_waits_for_its_epoch():
     given = torch.eye(3)
     targets = given.clone()
     net = SimpleNamespace(history_=[{}] * 2)
-    noise = SimpleNamespace(sigma=0.5)
+    noise = StochasticLabelNoise(0.5, "labels", torch.Generator()).initialize()
     dataset = SimpleNamespace(X_tensor=torch.zeros(3, 2), fields={"targets": targets})
     LabelCorrection(given, 2, noise).on_epoch_begin(net, dataset_train=dataset)
-    assert noise.sigma == 0.5
+    assert noise.drawing_
     torch.testing.assert_close(targets, given)
 
 

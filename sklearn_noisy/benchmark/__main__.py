@@ -140,21 +140,12 @@ def check_args(parser, args):
 
 
 def _check_device(parser, device):
-    import torch
+    from .._validation import check_device
 
     try:
-        device = torch.device(device)
-    except (RuntimeError, ValueError) as exc:
-        parser.error(f"argument --device: {device!r} is not a torch device ({exc}).")
-    if device.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0:
-            parser.error("argument --device: CUDA is not available here; use --device cpu.")
-        if device.index is not None and device.index >= count:
-            parser.error(f"argument --device: {device} does not exist; this machine has "
-                         f"{count} CUDA device(s).")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        parser.error("argument --device: MPS is not available here; use --device cpu.")
+        check_device(device)
+    except (ValueError, RuntimeError) as exc:
+        parser.error(f"argument --device: {exc}")
 
 
 def load_checked_dataset(parser, name):

@@ -44,7 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import ImageFolder, _is_image_file, _read_header
+from .._images import is_image_file, read_header
+from ..datasets import ImageFolder
 
 try:
     from numpy._core import multiarray as _multiarray, numeric as _numeric
@@ -195,7 +196,7 @@ def _has_image_classes(folder):
         if entry.name.startswith(".") or not entry.is_dir():
             continue
         with os.scandir(entry) as files:
-            if any(_is_image_file(file) for file in files):
+            if any(is_image_file(file) for file in files):
                 return True
     return False
 
@@ -205,7 +206,7 @@ def _load_image_classes(folder):
     listed = ImageFolder(folder)  # refuses empty class folders
     sizes, grey = {}, True
     for path, _ in listed.samples:  # headers only, to refuse mixed sizes before decoding
-        (width, height), mode = _read_header(path)
+        (width, height), mode = read_header(path)
         sizes.setdefault((height, width), []).append(path)
         grey = grey and mode in _GREY_MODES
     if len(sizes) > 1:

@@ -15,6 +15,15 @@ ROUTED_PREFIXES = ("module__", "optimizer__", "callbacks__", "iterator_train__",
                    "iterator_valid__", "compile__")
 
 
+def signature_param_names(cls):
+    """The parameters of ``cls.__init__``, as scikit-learn reads them.
+
+    (skorch replaced scikit-learn's introspection of the signature by a scan
+    of the instance ``__dict__``.)
+    """
+    return BaseEstimator.__dict__["_get_param_names"].__get__(None, cls)()
+
+
 class SklearnParameters:
     """Mixin, placed before skorch's net: parameters as scikit-learn has them."""
 
@@ -44,9 +53,7 @@ class SklearnParameters:
 
     @classmethod
     def _signature_param_names(cls):
-        # scikit-learn's own introspection of the __init__ signature (skorch
-        # replaced it by a scan of the instance __dict__).
-        return BaseEstimator.__dict__["_get_param_names"].__get__(None, cls)()
+        return signature_param_names(cls)
 
     def get_params(self, deep=True, **kwargs):
         """Get the parameters, including routed ``module__*`` style ones.
@@ -98,7 +105,13 @@ class SklearnParameters:
             self._parameter_constraints, params, caller_name=self.__class__.__name__
         )
         self._check_params()
-        signature = set(self._signature_param_names())
+        # A subclass may take its parents' parameters through **kwargs, as
+        # scikit-learn's own checks allow.
+        signature = {
+            name for klass in type(self).__mro__
+            if issubclass(klass, SklearnParameters) and "__init__" in vars(klass)
+            for name in signature_param_names(klass)
+        }
         unknown = sorted(
             key for key in vars(self)
             if key not in signature and not key.startswith(ROUTED_PREFIXES)

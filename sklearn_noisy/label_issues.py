@@ -98,8 +98,10 @@ default='prune_by_class'
         Columns:
 
         * ``noise_score`` (float): the estimator's ``noise_scores_`` rule on
-          held-out samples: ``1 - p(given label)`` of the held-out
-          ``predict_proba`` for plain classifiers and for
+          held-out samples, from its ``held_out_noise_scores(X, y)`` method
+          when it has one (the last step's, for a Pipeline):
+          ``1 - p(given label)`` of the held-out ``predict_proba`` for plain
+          classifiers and for
           :class:`~sklearn_noisy.CrossEntropyClassifier`,
           :class:`~sklearn_noisy.SLNClassifier` and
           :class:`~sklearn_noisy.ConfusionEMClassifier`; the largest

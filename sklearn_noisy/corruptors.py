@@ -107,6 +107,22 @@ def sample_rows(proba, rng):
     return np.minimum((cumulative < draws[:, None]).sum(axis=1), proba.shape[1] - 1)
 
 
+def refuse_unless_one_vs_all(encoding):
+    """A 2-D ``y`` is a one-vs-all encoding only with one 1 and 0s in each row.
+
+    scikit-learn takes any 2-D array of two distinct values for an indicator
+    matrix; its rows would be read as ``argmax`` classes and returned as 0/1.
+    """
+    encoding = np.asarray(encoding)
+    one_hot_rows = np.isin(encoding, (0, 1)).all(axis=1) & (encoding.sum(axis=1) == 1)
+    if not one_hot_rows.all():
+        rows = np.flatnonzero(~one_hot_rows)
+        raise ValueError(
+            f"y has {encoding.shape[1]} columns, but row(s) {abbreviate(rows)} are "
+            "not a one-vs-all encoding (one 1 and 0 elsewhere). Pass the labels "
+            "as one column.")
+
+
 def _like_caller_labels(y_noisy, y):
     """Put the noisy labels in the container of the caller's ``y``.
 
@@ -252,7 +268,10 @@ class _LabelCorruptor(BaseSampler):
         y = to_host(y)
         refuse_missing_labels(y, "y")
         check_classification_targets(y)
+        encoding = y
         y, one_vs_all = check_target_type(y, indicate_one_vs_all=True)
+        if one_vs_all:
+            refuse_unless_one_vs_all(encoding)
         X, y = self._validate_X_y(to_host(X), y)
         return X, y, one_vs_all
 

@@ -511,6 +511,17 @@ def test_one_vs_all_labels_come_back_in_their_encoding():
         np.testing.assert_array_equal(y_noisy.argmax(axis=1), corruptor.noisy_labels_)
 
 
+def test_two_columns_that_are_not_one_vs_all_are_refused():
+    X, y = _small_data()
+    labels = y % 2
+    big = np.where(np.eye(2, dtype=bool)[labels], 2**40, -(2**40))
+    empty_row = np.eye(2, dtype=np.int64)[labels]
+    empty_row[3] = 0
+    for encoding, row in ((big, 0), (empty_row, 3)):
+        with pytest.raises(ValueError, match=rf"row\(s\) \[{row}.*one-vs-all"):
+            CCNLabelCorruptor(0.3, random_state=0).fit_resample(X, encoding)
+
+
 @pytest.mark.parametrize("corruptor", CORRUPTORS)
 def test_the_callers_data_is_never_modified(corruptor):
     X, y = _small_data()

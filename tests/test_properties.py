@@ -613,7 +613,9 @@ def _(X, y, rng, draw):
 
 @y_fault("2 columns", False)
 def _(X, y, rng, draw):
-    return X, np.stack([y, y[::-1]], axis=1)
+    # Two equal columns: never a one-vs-all encoding (which the corruptors
+    # accept), as y with y reversed is for two samples of two classes.
+    return X, np.stack([y, y], axis=1)
 
 
 @y_fault("3-D", False)

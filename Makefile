@@ -10,8 +10,10 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.
 benchmark: $(STAMP)
 	$(BIN)/python -m sklearn_noisy.benchmark $(ARGS)
 
+# The suite runs in one process per core (pytest-xdist); PYTEST_ARGS="-n 0" runs
+# it in this process, e.g. under a debugger.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 env: $(STAMP)
 

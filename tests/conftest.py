@@ -1,7 +1,15 @@
 """Fixtures shared by several test modules."""
 
+import os
+
 import pytest
 import torch
+
+# Under pytest-xdist every worker is a process with torch's default of one
+# thread per core: the workers would fight over the cores. Share them out.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // _WORKERS))
 
 
 @pytest.fixture

@@ -89,6 +89,10 @@ def seeded(name):
     return seed(zlib.crc32(name.encode()))
 
 
+# One pytest-xdist worker runs the whole module, so that the outcome table
+# (test_zz_outcome_table, last) counts every callable.
+pytestmark = pytest.mark.xdist_group("properties")
+
 #: callable name -> Counter of outcomes ("ok" or the exception type's name)
 COUNTS = collections.defaultdict(collections.Counter)
 #: the data of the fits that ended in TrainingDivergedError

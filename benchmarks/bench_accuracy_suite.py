@@ -53,7 +53,6 @@ checks the machinery on three data sets cut to 300 samples)::
 
 import argparse
 import ast
-import json
 import re
 import sys
 import time
@@ -72,27 +71,27 @@ from sklearn.datasets import (
     make_classification,
 )
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
-from sklearn_noisy.benchmark.__main__ import (
+from sklearn_noisy.benchmark.interruption import (
     INTERRUPTED,
-    append_results,
-    cell_key,
-    read_results,
-    strict_json,
-)
-from sklearn_noisy.benchmark.methods import METHODS, available_methods, make_method
-from sklearn_noisy.benchmark.runner import (
-    CellResult,
     Interrupted,
-    NoisySplit,
-    fit_and_score,
-    make_corruptor,
     raise_interrupted,
     sigint_handled_by,
 )
+from sklearn_noisy.benchmark.methods import METHODS, available_methods, make_method
+from sklearn_noisy.benchmark.results import (
+    NOISE_SHORT_NAMES,
+    RESULTS_FILE,
+    CellResult,
+    append_results,
+    cell_key,
+    format_clock,
+    results_to_resume,
+    summarise,
+    write_summary,
+)
+from sklearn_noisy.benchmark.runner import fit_and_score, noisy_split
 
-RESULTS_FILE = "results.csv"
 DEFAULT_OUTPUT = Path("benchmark-results") / "accuracy-suite"
 
 
@@ -183,8 +182,6 @@ DATASETS = {
 
 #: noise type of the benchmark's runner -> the rate the suite applies
 NOISE_RATES = {"idn": 0.4, "idn-projection": 0.4, "symmetric": 0.4, "pair": 0.3}
-NOISE_LABELS = {"idn": "IDN-pred", "idn-projection": "IDN-proj", "symmetric": "symm",
-                "pair": "pair"}
 
 QUICK = {"datasets": ("digits-image", "breast-cancer", "wine"), "max_samples": 300,
          "noises": ("idn", "symmetric"), "seeds": (0,)}
@@ -221,15 +218,8 @@ def suite_split(name, noise, seed, max_samples=None, device="cpu"):
     corruptor sees them (IDN "prediction" trains a network on them).
     """
     X, y = load_suite_dataset(name, max_samples)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=seed)
-    if not DATASETS[name].image:
-        scaler = StandardScaler().fit(X_train)
-        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
-    corruptor = make_corruptor(noise, NOISE_RATES[noise], seed, device)
-    _, y_noisy = corruptor.fit_resample(X_train, y_train)
-    return NoisySplit(X_train, y_train, y_noisy, corruptor.noise_mask_, X_test, y_test)
+    return noisy_split(X, y, noise, NOISE_RATES[noise], seed, device,
+                       standardise=not DATASETS[name].image)
 
 
 # ----------------------------------------------------------------------
@@ -324,7 +314,7 @@ class Fit:
 
     @property
     def key(self):
-        """The fit's :func:`~sklearn_noisy.benchmark.__main__.cell_key`."""
+        """The fit's :func:`~sklearn_noisy.benchmark.results.cell_key`."""
         return (dataset_label(self.dataset, self.max_samples), self.noise,
                 NOISE_RATES[self.noise], self.seed, self.setting.label)
 
@@ -431,7 +421,7 @@ def run_fits(fits, results_path, n_jobs=-1, device="cpu", log=None):
         results.append(result)
         cpu_total += cpu_seconds
         print(f"[{len(results):>4}/{len(fits)} {format_clock(time.perf_counter() - start)}] "
-              f"{result.dataset} {NOISE_LABELS[result.noise]} seed {result.seed} "
+              f"{result.dataset} {NOISE_SHORT_NAMES[result.noise]} seed {result.seed} "
               f"{result.method}: {100 * result.accuracy:.1f}% AUC "
               f"{result.detection_auc:.3f} (fit {result.fit_seconds:.1f} s, "
               f"CPU {cpu_seconds:.1f} s)", file=log, flush=True)
@@ -439,11 +429,6 @@ def run_fits(fits, results_path, n_jobs=-1, device="cpu", log=None):
           f"{cpu_total:.0f} CPU s; wall clock {format_clock(time.perf_counter() - start)}",
           file=log, flush=True)
     return results
-
-
-def format_clock(seconds):
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    return f"{minutes}m{seconds:02d}s"
 
 
 def gather(fits, results_path, resume, n_jobs=-1, device="cpu", log=None):
@@ -457,7 +442,7 @@ def gather(fits, results_path, resume, n_jobs=-1, device="cpu", log=None):
         How many of them came from ``results_path``.
     """
     log = log or sys.stderr
-    old, dropped = read_results(results_path) if resume else ([], 0)
+    old, dropped = results_to_resume(results_path) if resume else ([], 0)
     if dropped:
         print(f"{results_path}: {dropped} incomplete line(s) left out; those fits run "
               "again.", file=log)
@@ -473,24 +458,6 @@ def gather(fits, results_path, resume, n_jobs=-1, device="cpu", log=None):
 # ----------------------------------------------------------------------
 # tables
 # ----------------------------------------------------------------------
-def summarise(results):
-    """Mean and spread over seeds per (data set, noise, method), as dicts."""
-    groups = {}
-    for result in results:
-        groups.setdefault((result.dataset, result.noise, result.method), []).append(result)
-    rows = []
-    for (dataset, noise, method), group in groups.items():
-        accuracy = np.array([r.accuracy for r in group])
-        rows.append({
-            "dataset": dataset, "noise": noise, "noise_rate": group[0].noise_rate,
-            "method": method, "n_seeds": len(group),
-            "accuracy_mean": float(accuracy.mean()), "accuracy_std": float(accuracy.std()),
-            "detection_auc": float(np.mean([r.detection_auc for r in group])),
-            "fit_seconds": float(np.mean([r.fit_seconds for r in group])),
-        })
-    return rows
-
-
 def format_dataset_table(rows, dataset):
     """Methods x noise for one data set: accuracy mean ± std (%), AUC, fit s."""
     rows = [row for row in rows if row["dataset"] == dataset]
@@ -499,7 +466,7 @@ def format_dataset_table(rows, dataset):
     cell = {(row["method"], row["noise"]): row for row in rows}
     width = max(len("method"), *(len(method) for method in methods))
     seeds = sorted({row["n_seeds"] for row in rows})
-    heads = [f"{NOISE_LABELS[n]} {NOISE_RATES[n]:.0%}" for n in noises]
+    heads = [f"{NOISE_SHORT_NAMES[n]} {NOISE_RATES[n]:.0%}" for n in noises]
     lines = [f"== {dataset}: test accuracy % (mean ± std over seeds, "
              f"{'/'.join(map(str, seeds))} per cell), detection AUC, mean fit seconds ==",
              f"{'method':<{width}} " + " ".join(f"{head:^19}" for head in heads)
@@ -564,15 +531,14 @@ def format_wins(rows, references=("CE", "cleanlab")):
 def report(results, output, log=None):
     """Print one table per data set and the wins; write summary.json."""
     log = log or sys.stdout
-    rows = summarise(results)
+    rows = summarise(results, by=("dataset", "noise", "method"))
     for dataset in dict.fromkeys(row["dataset"] for row in rows):
         print(format_dataset_table(rows, dataset), file=log)
         print(file=log)
     wins = format_wins(rows)
     if wins:
         print(wins, file=log)
-    (output / "summary.json").write_text(
-        json.dumps(strict_json(rows), indent=2, allow_nan=False) + "\n")
+    write_summary(output, rows)
     return rows
 
 

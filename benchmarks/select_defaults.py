@@ -62,18 +62,16 @@ import time
 import numpy as np
 
 from bench_accuracy_suite import (
-    RESULTS_FILE,
     Setting,
     add_data_arguments,
     check_data_arguments,
-    format_clock,
     gather,
     parse_setting,
     plan_fits,
 )
-from sklearn_noisy.benchmark.__main__ import INTERRUPTED
+from sklearn_noisy.benchmark.interruption import INTERRUPTED, Interrupted
 from sklearn_noisy.benchmark.methods import available_methods
-from sklearn_noisy.benchmark.runner import Interrupted
+from sklearn_noisy.benchmark.results import RESULTS_FILE, format_clock
 
 NOISE = "idn"
 

@@ -8,10 +8,11 @@ recorded commands wrote (their ``summary.json``, see
 it cites.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
+
+from sklearn_noisy.benchmark.results import NOISE_NAMES, read_summary
 
 DOCS = Path(__file__).resolve().parent
 RESULTS = DOCS / "results"
@@ -20,8 +21,6 @@ GENERATED = DOCS / "_generated"
 #: package method label -> the short name of its page's files
 METHOD_PAGES = {"SEAL": "seal", "SLN": "sln", "ConfusionEM": "confusion_em",
                 "Flywheel": "flywheel"}
-SUITE_NOISES = {"idn": "IDN 40%", "idn-projection": "IDN projection 40%",
-                "symmetric": "symmetric 40%", "pair": "pair 30%"}
 
 
 def list_table(header, rows, widths=None):
@@ -76,12 +75,12 @@ def digits_method_table(rows, method):
 def suite_means(rows):
     """``(data set, noise, method) -> dict`` of the suite's ``summary.json`` rows.
 
-    The dicts hold the means over seeds (``accuracy``, ``auc``, ``seconds``)
-    and the accuracy's ``std``; an undefined AUC (``null``) becomes NaN.
+    The dicts hold the means over seeds (``accuracy``, ``auc``, ``seconds``),
+    the accuracy's ``std`` and the noise ``rate``.
     """
     return {(row["dataset"], row["noise"], row["method"]): {
         "accuracy": row["accuracy_mean"], "std": row["accuracy_std"],
-        "auc": np.nan if row["detection_auc"] is None else row["detection_auc"],
+        "auc": row["detection_auc"], "rate": row["noise_rate"],
         "seconds": row["fit_seconds"], "n_seeds": row["n_seeds"]} for row in rows}
 
 
@@ -104,16 +103,24 @@ def suite_method_table(means, datasets, method):
                        f"{method} AUC"], body)
 
 
+def noise_labels(means):
+    """Noise type -> its column label ("IDN 40%"), for the types ``means`` holds."""
+    rates = {noise: cell["rate"] for (_, noise, _), cell in means.items()}
+    return {noise: f"{name} {rates[noise]:.0%}" for noise, name in NOISE_NAMES.items()
+            if noise in rates}
+
+
 def suite_overview(means, datasets, methods):
     """Per method and noise type: mean gain over CE [worst data set], mean AUC [lowest].
 
     Also the median fit-time multiple of CE's, over every cell of the method.
     """
-    header = ["method", *SUITE_NOISES.values(), "fit time / CE's"]
+    labels = noise_labels(means)
+    header = ["method", *labels.values(), "fit time / CE's"]
     gains_body, auc_body = [], []
     for method in methods:
         gain_cells, auc_cells, multiples = [], [], []
-        for noise in SUITE_NOISES:
+        for noise in labels:
             cells = [d for d in datasets if (d, noise, method) in means
                      and (d, noise, "CE") in means]
             gains = [means[d, noise, method]["accuracy"] - means[d, noise, "CE"]["accuracy"]
@@ -150,10 +157,11 @@ def plot_gain_against_time(means, datasets, methods, path):
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter
 
-    markers = dict(zip(SUITE_NOISES, "osD^"))
+    labels = noise_labels(means)
+    markers = dict(zip(labels, "osD^"))
     colours = dict(zip(methods, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
     figure, axis = plt.subplots(figsize=(7.5, 4.2))
-    for noise in SUITE_NOISES:
+    for noise in labels:
         for method in methods:
             gains = [means[d, noise, method]["accuracy"] - means[d, noise, "CE"]["accuracy"]
                      for d in datasets if (d, noise, method) in means]
@@ -176,7 +184,7 @@ def plot_gain_against_time(means, datasets, methods, path):
         title="method", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     axis.add_artist(method_legend)
     axis.legend(handles=[Line2D([], [], marker=markers[n], linestyle="", color="grey",
-                                label=label) for n, label in SUITE_NOISES.items()],
+                                label=label) for n, label in labels.items()],
                 title="noise", fontsize="small", loc="lower left", bbox_to_anchor=(1.01, 0))
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -193,11 +201,11 @@ def _write(name, text):
 def write_all():
     """Write every generated table and figure into ``docs/_generated/``."""
     GENERATED.mkdir(exist_ok=True)
-    rows = json.loads((RESULTS / "digits-idn" / "summary.json").read_text())
+    rows = read_summary(RESULTS / "digits-idn")
     for method, page in METHOD_PAGES.items():
         _write(f"digits_idn_{page}.rst", digits_method_table(rows, method))
 
-    suite = json.loads((RESULTS / "accuracy-suite" / "summary.json").read_text())
+    suite = read_summary(RESULTS / "accuracy-suite")
     means = suite_means(suite)
     datasets = list(dict.fromkeys(row["dataset"] for row in suite))
     methods = list(METHOD_PAGES)

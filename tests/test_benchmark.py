@@ -17,10 +17,10 @@ from sklearn_noisy import (
     SEALClassifier,
     SLNClassifier,
 )
-from sklearn_noisy.benchmark.__main__ import format_table
 from sklearn_noisy.benchmark.datasets import load_dataset
 from sklearn_noisy.benchmark.methods import CleanLearningReference, METHODS, make_method
-from sklearn_noisy.benchmark.runner import run_benchmark, summarise
+from sklearn_noisy.benchmark.results import format_table, summarise
+from sklearn_noisy.benchmark.runner import noisy_split, run_benchmark, run_cell
 
 
 def test_every_estimator_is_registered_with_its_defaults():
@@ -156,6 +156,25 @@ def test_npz_files_channels_last_and_keras_names(tmp_path):
     np.savez(tmp_path / "c.npz", images=images)
     with pytest.raises(ValueError, match="must hold arrays"):
         load_dataset(str(tmp_path / "c.npz"))
+
+
+def test_tabular_features_are_standardised_on_the_training_part_only(monkeypatch):
+    X, y = load_dataset("wine")
+    assert np.abs(X.mean(axis=0)).max() > 1  # as the data set comes
+    split = noisy_split(X, y, "symmetric", 0.2, seed=0, standardise=True)
+    assert split.X_train.dtype == split.X_test.dtype == np.float32
+    np.testing.assert_allclose(split.X_train.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(split.X_train.std(axis=0), 1, atol=1e-4)
+    # the test part went through the training part's scaling, not its own
+    assert np.abs(split.X_test.mean(axis=0)).max() > 0.05
+    seen = []
+    monkeypatch.setattr("sklearn_noisy.benchmark.runner.noisy_split",
+                        lambda *args, **kwargs: seen.append(kwargs) or split)
+    monkeypatch.setattr("sklearn_noisy.benchmark.runner.fit_and_score",
+                        lambda estimator, split: (1.0, 0.5, 0.0))
+    for dataset in ("wine", "digits"):
+        run_cell(dataset, X, y, "symmetric", 0.2, 0, ["ce"])
+    assert [kwargs["standardise"] for kwargs in seen] == [True, False]
 
 
 def test_synthetic_data_of_any_size():

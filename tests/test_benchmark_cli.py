@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from sklearn_noisy.benchmark import __main__ as cli
+from sklearn_noisy.benchmark import results as results_module
 
 # one short CE fit per cell; symmetric noise needs no network to corrupt
 SMALL = ["--dataset", "synthetic:100", "--noise", "symmetric", "--methods", "ce",
@@ -39,7 +40,7 @@ def strict_json(text):
 
 def data_lines(path):
     lines = path.read_text().splitlines()
-    assert lines[0] == ",".join(cli.RECORD_FIELDS)
+    assert lines[0] == ",".join(results_module.RECORD_FIELDS)
     return lines[1:]
 
 
@@ -146,7 +147,7 @@ def test_no_noise_gives_strict_json(tmp_path, no_figures, one_thread):
     assert row["noise_rate"] == 0 and row["detection_auc"] is None
     assert 0 < row["accuracy_mean"] <= 1
     assert len(data_lines(tmp_path / "results.csv")) == 1
-    assert cli.strict_json([{"a": float("inf"), "b": np.float32("nan"),
+    assert results_module.strict_json([{"a": float("inf"), "b": np.float32("nan"),
                              "c": np.int64(3)}]) == [{"a": None, "b": None, "c": 3}]
 
 
@@ -192,7 +193,7 @@ def test_resume_runs_again_a_cell_whose_line_was_cut(tmp_path, capsys, monkeypat
                                                      no_figures, one_thread):
     """A line cut short (the machine stopped mid-write) is dropped, not trusted."""
     results = tmp_path / "results.csv"
-    header = ",".join(cli.RECORD_FIELDS)
+    header = ",".join(results_module.RECORD_FIELDS)
     whole = "synthetic:100,symmetric,0.2,0,CE,0.5,1.0,0.75,0.2"
     results.write_text(f"{header}\n{whole}\nsynthetic:100,symmetric,0.2,1,CE,0.6")
     arguments = [*SMALL, "--seeds", "0", "1", "--output", str(tmp_path), "--resume"]

@@ -183,10 +183,10 @@ def test_flywheel_networks_are_registered_with_skorch(data):
     assert {"module_", "main_network_", "optimizer_", "main_optimizer_"} <= set(
         clf.cuda_dependent_attributes_)
     assert "main_network" in clf._modules and "main_optimizer" in clf._optimizers
-    learnable = {id(p) for _, p in clf.get_all_learnable_params()}
-    assert all(id(p) in learnable for p in clf.main_network_.parameters())
-    # f's optimizer holds f's parameters only.
+    # skorch's loop trains f: its learnable parameters, those a gradient
+    # callback sees, are f's (g's have no gradient then), as its optimizer's.
     f_params = {id(p) for p in clf.module_.parameters()}
+    assert {id(p) for _, p in clf.get_all_learnable_params()} == f_params
     assert all(id(p) in f_params for group in clf.optimizer_.param_groups
                for p in group["params"])
 

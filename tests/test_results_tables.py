@@ -6,7 +6,6 @@ recorded rows and compare them with what the tables print.
 """
 
 import importlib.util
-import json
 import re
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sklearn_noisy.benchmark.__main__ import read_results
+from sklearn_noisy.benchmark.results import read_results, read_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("results_tables", ROOT / "docs" / "results_tables.py")
@@ -45,12 +44,11 @@ def suite():
 
 @pytest.fixture(scope="module")
 def means():
-    summary = (results_tables.RESULTS / "accuracy-suite" / "summary.json").read_text()
-    return results_tables.suite_means(json.loads(summary))
+    return results_tables.suite_means(read_summary(results_tables.RESULTS / "accuracy-suite"))
 
 
 def test_digits_table_holds_the_default_runs_rows():
-    summary = json.loads((results_tables.RESULTS / "digits-idn" / "summary.json").read_text())
+    summary = read_summary(results_tables.RESULTS / "digits-idn")
     header, *body = rows_of(results_tables.digits_method_table(summary, "SEAL"))
     assert header[:3] == ["IDN rate", "CE %", "SEAL %"]
     assert [row[0] for row in body] == ["10%", "20%", "30%", "40%"]

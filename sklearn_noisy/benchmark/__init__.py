@@ -2,8 +2,9 @@
 
 ``datasets`` loads the data, ``methods`` names the estimators compared,
 ``runner`` corrupts, fits and scores one (method, rate, seed) cell at a time,
-and ``__main__`` is the command line that prints the table and writes the
-results.
+``results`` keeps the cells' records (``results.csv``, read back to resume)
+and summarises them, ``interruption`` turns Ctrl-C into a clean stop, and
+``__main__`` is the command line.
 """
 
 from .runner import run_benchmark

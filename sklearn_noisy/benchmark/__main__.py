@@ -10,38 +10,29 @@ resumes it.
 """
 
 import argparse
-import csv
-import io
-import json
-import math
 import os
 import shlex
-import signal
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-
 from .datasets import DATASETS, check_splittable, load_dataset
+from .interruption import INTERRUPTED, Interrupted, sigint_deferred, sigint_recorded
 from .methods import METHODS, available_methods, method_class, method_label
-from .runner import (
-    NOISE_TYPES,
-    RECORD_FIELDS,
-    Interrupted,
-    as_records,
-    from_records,
-    raise_interrupted,
-    run_cells,
-    sigint_handled_by,
+from .results import (
+    RESULTS_FILE,
+    append_results,
+    cell_key,
+    format_clock,
+    format_table,
+    read_results,
+    rewrite_results,
     summarise,
+    write_summary,
 )
+from .runner import NOISE_TYPES, run_cells
 
 CONSOLE_SCRIPT = "sklearn-noisy-benchmark"
-RESULTS_FILE = "results.csv"
-#: exit status after Ctrl-C, as a shell reports a process ended by SIGINT
-INTERRUPTED = 128 + signal.SIGINT
 
 
 def build_parser():
@@ -165,112 +156,6 @@ def load_checked_dataset(parser, name):
 
 
 # ----------------------------------------------------------------------
-# results.csv: read back for --resume, appended to cell by cell
-# ----------------------------------------------------------------------
-def read_results(path):
-    """The results in ``path``, and how many of its lines are unusable.
-
-    A last line without its newline (a write cut short) and rows that do
-    not parse are unusable; the cells they held run again. Raises
-    ValueError when the file's header is not the benchmark's.
-    """
-    if not path.exists():
-        return [], 0
-    text = path.read_text(encoding="utf-8")
-    if not text.strip():
-        return [], 0
-    dropped = 0
-    if not text.endswith("\n"):
-        text, dropped = text[:text.rfind("\n") + 1], 1
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if tuple(reader.fieldnames or ()) != RECORD_FIELDS:
-        raise ValueError(f"{path} has the columns {', '.join(reader.fieldnames or ())}, "
-                         f"not the benchmark's ({', '.join(RECORD_FIELDS)}).")
-    results = []
-    for row in reader:
-        try:
-            results.extend(from_records([row]))
-        except (TypeError, ValueError):
-            dropped += 1
-    return results, dropped
-
-
-def _csv_text(results, header):
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=RECORD_FIELDS, lineterminator="\n")
-    if header:
-        writer.writeheader()
-    writer.writerows(as_records(results))
-    return buffer.getvalue()
-
-
-def append_results(path, results):
-    """Append ``results`` to the CSV file ``path`` and sync it to disk.
-
-    The header goes first when the file is new or empty.
-    """
-    new = not path.exists() or path.stat().st_size == 0
-    with open(path, "a", encoding="utf-8", newline="") as handle:
-        handle.write(_csv_text(results, header=new))
-        handle.flush()
-        os.fsync(handle.fileno())
-    if new:
-        _fsync_folder(path.parent)
-
-
-def rewrite_results(path, results):
-    """Replace ``path`` by a CSV file of ``results`` (atomically)."""
-    partial = path.with_name(path.name + ".partial")
-    with _sigint_deferred():
-        with open(partial, "w", encoding="utf-8", newline="") as handle:
-            handle.write(_csv_text(results, header=True))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-        _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder):
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:  # folders cannot be opened on Windows
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
-@contextmanager
-def _sigint_deferred(received=None):
-    """Hold a Ctrl-C back until the block ends, then raise :class:`Interrupted`.
-
-    ``received`` (a list), when given, records the Ctrl-C.
-    """
-    received = [] if received is None else received
-    n_before = len(received)
-    with sigint_handled_by(lambda signum, frame: received.append(signum)):
-        yield
-    if len(received) > n_before:
-        raise Interrupted
-
-
-def _sigint_recorded(received):
-    """Ctrl-C in the block appends to ``received`` and raises :class:`Interrupted`."""
-    def handler(signum, frame):
-        received.append(signum)
-        raise_interrupted(signum, frame)
-    return sigint_handled_by(handler)
-
-
-def cell_key(result):
-    """What identifies a cell in results.csv."""
-    return (result.dataset, result.noise, result.noise_rate, result.seed, result.method)
-
-
-# ----------------------------------------------------------------------
 # output
 # ----------------------------------------------------------------------
 def _progress_bar(total):
@@ -280,37 +165,6 @@ def _progress_bar(total):
         return None, None
     bar = tqdm(total=total, desc="benchmark cells", file=sys.stderr)
     return bar, bar.update
-
-
-def format_table(rows):
-    """The results table as text."""
-    width = max([len("method"), *(len(row["method"]) for row in rows)])
-    lines = [f"{'noise':>6} {'method':<{width}} {'accuracy (mean ± std)':>22} "
-             f"{'fit s':>7} {'detection AUC':>14}"]
-    for row in rows:
-        # One seed has no spread to show.
-        spread = (f"± {100 * row['accuracy_std']:>5.2f}" if row.get("n_seeds", 2) > 1
-                  else " " * 7)
-        lines.append(
-            f"{row['noise_rate']:>6.0%} {row['method']:<{width}} "
-            f"{100 * row['accuracy_mean']:>14.2f} {spread} "
-            f"{row['fit_seconds']:>7.2f} {row['detection_auc']:>14.3f}"
-        )
-    return "\n".join(lines)
-
-
-def strict_json(value):
-    """``value`` with NaN and infinities as None and numpy scalars as Python ones."""
-    if isinstance(value, dict):
-        return {key: strict_json(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(item) for item in value]
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def resume_command(argv):
@@ -383,7 +237,7 @@ def main(argv=None):
     new = []
     interrupted = []
     try:
-        with _sigint_recorded(interrupted):
+        with sigint_recorded(interrupted):
             if dropped:
                 rewrite_results(results_path, old)
                 print(f"{results_path}: left out {dropped} incomplete line(s); those cells "
@@ -392,7 +246,7 @@ def main(argv=None):
             try:
                 for cell_results in run_cells(args.dataset, X, y, args.noise, cells,
                                               args.device, args.n_jobs, keep_details):
-                    with _sigint_deferred(interrupted):  # Ctrl-C cannot cut a cell's rows
+                    with sigint_deferred(interrupted):  # Ctrl-C cannot cut a cell's rows
                         append_results(results_path, cell_results)
                         new.extend(cell_results)
                         if progress is not None:
@@ -401,7 +255,7 @@ def main(argv=None):
                 if bar is not None:
                     bar.close()
             results = sorted([*done.values(), *new], key=lambda r: grid[cell_key(r)])
-            elapsed = _clock(time.perf_counter() - start)
+            elapsed = format_clock(time.perf_counter() - start)
             print(f"{len(new)} cell{'s' * (len(new) != 1)} run in {elapsed}")
             _report(args, results, n_without_details=sum(
                 (args.dataset, args.noise, rate, seed, label) in done
@@ -416,11 +270,6 @@ def main(argv=None):
         _interrupted(argv, results_path, len(done) + len(new), len(grid))
 
 
-def _clock(seconds):
-    minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes} min {seconds:02d} s"
-
-
 def _interrupted(argv, results_path, n_done, n_cells, error=None):
     if error is not None:
         print(f"({type(error).__name__} after Ctrl-C: {error})", file=sys.stderr)
@@ -431,11 +280,12 @@ def _interrupted(argv, results_path, n_done, n_cells, error=None):
 
 def _report(args, results, n_without_details=0):
     """Print the table; write summary.json and the figures."""
-    rows = summarise(results)
+    methods = list(dict.fromkeys(result.method for result in results))
+    rows = sorted(summarise(results, by=("noise_rate", "method")),
+                  key=lambda row: (row["noise_rate"], methods.index(row["method"])))
     print(f"dataset={args.dataset} noise={args.noise} seeds={args.seeds}")
     print(format_table(rows))
-    (args.output / "summary.json").write_text(
-        json.dumps(strict_json(rows), indent=2, allow_nan=False) + "\n")
+    write_summary(args.output, rows)
     _write_figures(results, rows, args.output)
     if n_without_details:
         print(f"note: the ROC, SEAL and transition figures draw the seed {args.seeds[0]} "

@@ -1,70 +1,22 @@
 """Corrupt, fit and score: one benchmark cell per (method, noise rate, seed)."""
 
-import signal
-import threading
 import time
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
 from ..corruptors import CCNLabelCorruptor, IDNLabelCorruptor
-from .datasets import load_dataset
-from .details import MethodDetails, attach_recorders, collect_details, detection_is_defined
+from .datasets import STANDARDISED, load_dataset
+from .details import attach_recorders, collect_details, detection_is_defined
+from .interruption import raise_interrupted, sigint_handled_by
 from .methods import METHODS, make_method, method_label
+from .results import CellResult
 
 NOISE_TYPES = ("idn", "idn-projection", "symmetric", "pair")
-
-
-class Interrupted(BaseException):
-    """Ctrl-C (SIGINT) while benchmark cells run.
-
-    Not a KeyboardInterrupt: skorch reads that as "stop this training early"
-    and carries on, so the cell would be scored on a half-trained network.
-    """
-
-
-@contextmanager
-def sigint_handled_by(handler):
-    """``handler(signum, frame)`` takes Ctrl-C (SIGINT) inside the block.
-
-    Only in the main thread, which alone receives signals, and only where
-    SIGINT is not ignored (a background job of a script ignores it).
-    """
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN):
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT,
-                      signal.default_int_handler if previous is None else previous)
-
-
-def raise_interrupted(signum, frame):
-    """A SIGINT handler that raises :class:`Interrupted`."""
-    raise Interrupted
-
-
-@dataclass
-class CellResult:
-    """What one (method, noise rate, seed) run measured."""
-
-    dataset: str
-    noise: str
-    noise_rate: float
-    seed: int
-    method: str
-    accuracy: float
-    fit_seconds: float
-    detection_auc: float
-    actual_noise_rate: float
-    details: MethodDetails | None = field(default=None, repr=False, compare=False)
 
 
 def make_corruptor(noise, rate, seed, device="cpu"):
@@ -90,11 +42,21 @@ class NoisySplit:
     y_test: np.ndarray
 
 
-def noisy_split(X, y, noise, rate, seed, device="cpu"):
-    """Stratified 70/30 split; the training labels corrupted by ``noise``."""
+def noisy_split(X, y, noise, rate, seed, device="cpu", standardise=False):
+    """Stratified 70/30 split; the training labels corrupted by ``noise``.
+
+    With ``standardise``, the features are standardised with the training
+    part's means and deviations before the corruptor sees them (IDN
+    "prediction" trains a network on them). The features come back as
+    float32.
+    """
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, stratify=y, random_state=seed
     )
+    if standardise:
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
     corruptor = make_corruptor(noise, rate, seed, device)
     _, y_noisy = corruptor.fit_resample(X_train, y_train)
     return NoisySplit(X_train, y_train, y_noisy, corruptor.noise_mask_, X_test, y_test)
@@ -129,7 +91,8 @@ def run_cell(dataset, X, y, noise, rate, seed, methods, device="cpu", details=Fa
     With ``details``, each result also carries what the figures need
     (:class:`~sklearn_noisy.benchmark.details.MethodDetails`).
     """
-    split = noisy_split(X, y, noise, rate, seed, device)
+    split = noisy_split(X, y, noise, rate, seed, device,
+                        standardise=dataset in STANDARDISED)
     results = []
     for name in methods:
         estimator = make_method(name, seed, device)
@@ -244,53 +207,3 @@ def in_cell_order(results, rates, seeds):
     rank = {(rate, seed): index
             for index, (rate, seed) in enumerate((r, s) for r in rates for s in seeds)}
     return sorted(results, key=lambda r: rank.get((r.noise_rate, r.seed), len(rank)))
-
-
-def summarise(results):
-    """Mean and std per (noise rate, method), as rows of dicts."""
-    rows = []
-    methods = list(dict.fromkeys(r.method for r in results))  # in the order run
-    keys = sorted({(r.noise_rate, r.method) for r in results},
-                  key=lambda key: (key[0], methods.index(key[1])))
-    for rate, method in keys:
-        cell = [r for r in results if r.noise_rate == rate and r.method == method]
-        accuracy = np.array([r.accuracy for r in cell])
-        rows.append({
-            "noise_rate": rate,
-            "method": method,
-            "accuracy_mean": accuracy.mean(),
-            "accuracy_std": accuracy.std(),
-            "fit_seconds": float(np.mean([r.fit_seconds for r in cell])),
-            "detection_auc": float(np.mean([r.detection_auc for r in cell])),
-            "n_seeds": len(cell),
-        })
-    return rows
-
-
-#: the columns of :func:`as_records`, in order
-RECORD_FIELDS = tuple(f.name for f in fields(CellResult) if f.name != "details")
-
-
-def as_records(results):
-    """Plain dicts, for CSV or JSON (without the figures' details)."""
-    return [{key: value for key, value in asdict(result).items() if key != "details"}
-            for result in results]
-
-
-def from_records(records):
-    """The :class:`CellResult` of each record (as read back from a CSV file).
-
-    Raises ValueError when a record lacks a field or holds a value of the
-    wrong type.
-    """
-    types = {f.name: f.type for f in fields(CellResult)}
-    results = []
-    for record in records:
-        values = {}
-        for name in RECORD_FIELDS:
-            value = record.get(name)
-            if value is None:
-                raise ValueError(f"missing {name!r} in {record}.")
-            values[name] = types[name](value) if types[name] in (int, float) else value
-        results.append(CellResult(**values))
-    return results

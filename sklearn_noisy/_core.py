@@ -48,7 +48,7 @@ from ._data import (
     base_and_indices,
     is_training_data,
 )
-from ._docstrings import shared_parameters
+from ._docstrings import fill_docstring
 from ._fit_loop import FastFitLoop, NonFiniteLoss, unimplemented_batch_hooks
 from ._inference import (
     EXACT_PREDICTION_ROWS,
@@ -641,4 +641,4 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
             return super().__getstate__()
 
 
-NoisyLabelClassifier = shared_parameters()(NoisyLabelClassifier)
+NoisyLabelClassifier = fill_docstring()(NoisyLabelClassifier)

@@ -23,14 +23,14 @@ from sklearn.utils.class_weight import compute_class_weight
 from ._core import NoisyLabelClassifier
 from ._data import one_hot
 from ._data import base_and_indices
-from ._docstrings import shared_parameters
+from ._docstrings import fill_docstring
 from ._validation import epochs_or_fraction, resolve_epochs, warn_if_never_reached
 from .losses import confusion_em_loss, confusion_posterior
 
 _ETA_STEP_OFFSET = 1e-4
 
 
-@shared_parameters(max_epochs_meaning="Epochs of the naive network and of the main training.")
+@fill_docstring(max_epochs_meaning="Epochs of the naive network and of the main training.")
 class ConfusionEMClassifier(NoisyLabelClassifier):
     """Confusing-instance EM training (Wang et al., AAAI 2021).
 

@@ -30,6 +30,7 @@ from ._core import NoisyLabelClassifier
 from ._random import draw_seed
 from ._recording import EpochSoftmaxAverage
 from .cross_entropy import CrossEntropyClassifier
+from ._docstrings import fill_docstring
 from ._validation import abbreviate, as_real_array, refuse_missing_labels, to_host
 
 #: CIFAR-10 class-conditional flips of the SLN and GCE papers
@@ -300,24 +301,7 @@ class _LabelCorruptor(BaseSampler):
         return X, y_noisy
 
 
-_CORRUPTOR_ATTRIBUTES_DOC = """
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        Sorted class labels; rows and columns of the matrices follow them.
-    noisy_labels_ : ndarray of shape (n_samples,)
-        The noisy labels of the last ``fit_resample`` as an ndarray (what it
-        returns is the same labels in the caller's container).
-    noise_mask_ : ndarray of bool, shape (n_samples,)
-        Which samples were given a wrong label.
-    noise_rate_ : float
-        Fraction of samples actually flipped.
-    transition_matrix_ : ndarray of shape (n_classes, n_classes)
-        Empirical transition matrix: row = true class, column = noisy label,
-        each row normalised to sum to 1.
-"""
-
-
+@fill_docstring()
 class IDNLabelCorruptor(_LabelCorruptor):
     """Instance-dependent label noise.
 
@@ -326,9 +310,9 @@ class IDNLabelCorruptor(_LabelCorruptor):
     Instance-Dependent Label Noise" (AAAI 2021): a network is trained on the
     clean labels for ``n_epochs``; after every epoch its eval-mode softmax on
     the training set is recorded and the records are averaged into ``S``.
-    The mislabeling score of sample ``i`` is ``N(x_i) = max_{k != y_i} S_ik``;
+    The mislabeling score of sample ``i`` is ``N(x_i) = max_{{k != y_i}} S_ik``;
     exactly ``round(noise_rate * n_samples)`` samples with the highest scores
-    get the label ``argmax_{k != y_i} S_ik`` (ties go to the lower index).
+    get the label ``argmax_{{k != y_i}} S_ik`` (ties go to the lower index).
     Samples the network keeps confusing are the ones mislabeled, as a human
     annotator would.
 
@@ -354,7 +338,7 @@ class IDNLabelCorruptor(_LabelCorruptor):
     noise_rate : float in [0, 1), default=0.2
         Fraction of labels to corrupt (for ``"projection"``, the mean of the
         per-sample flip rates).
-    strategy : {"prediction", "projection"}, default="prediction"
+    strategy : {{"prediction", "projection"}}, default="prediction"
         How the wrong labels are chosen.
     n_epochs : int, default=20
         Epochs ``T`` of the network of ``"prediction"``. The paper states no
@@ -373,9 +357,9 @@ class IDNLabelCorruptor(_LabelCorruptor):
         estimator is cloned and trained for its own ``max_epochs``.
     device : str, default='cpu'
         Device of the default network.
-    random_state : int, RandomState instance or None, default=None
-        Makes the noisy labels reproducible.
-    {attributes}
+    {corruptor_random_state}
+
+    {corruptor_attributes}
     noise_scores_ : ndarray of shape (n_samples,)
         ``"prediction"``: the mislabeling score ``N(x_i)``; ``"projection"``:
         the sample's flip rate.
@@ -491,6 +475,7 @@ class IDNLabelCorruptor(_LabelCorruptor):
         return tags
 
 
+@fill_docstring()
 class CCNLabelCorruptor(_LabelCorruptor):
     """Class-conditional label noise: the flip depends on the class only.
 
@@ -533,7 +518,7 @@ class CCNLabelCorruptor(_LabelCorruptor):
           public scripts instead flip within blocks of five consecutive fine
           labels (0-4, 5-9, ...), which are not superclasses since the fine
           labels are sorted alphabetically; that is a different matrix;
-        - a dict ``{source_label: target_label}``: each listed class moves to
+        - a dict ``{{source_label: target_label}}``: each listed class moves to
           its target with probability ``noise_rate``;
         - a K x K row-stochastic matrix of real numbers, used as given.
 
@@ -541,9 +526,9 @@ class CCNLabelCorruptor(_LabelCorruptor):
         array of finite non-negative numbers with rows summing to 1, raises
         ``ValueError`` when ``fit_resample`` starts; labels that are not
         classes of y, or a matrix that is not K x K, once y is known.
-    random_state : int, RandomState instance or None, default=None
-        Makes the noisy labels reproducible.
-    {attributes}
+    {corruptor_random_state}
+
+    {corruptor_attributes}
     noise_scores_ : ndarray of shape (n_samples,)
         The probability ``1 - T[y_i, y_i]`` that the sample's label was
         changed.
@@ -663,11 +648,3 @@ class CCNLabelCorruptor(_LabelCorruptor):
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
         return tags
-
-
-IDNLabelCorruptor.__doc__ = IDNLabelCorruptor.__doc__.replace(
-    "{attributes}", _CORRUPTOR_ATTRIBUTES_DOC
-)
-CCNLabelCorruptor.__doc__ = CCNLabelCorruptor.__doc__.replace(
-    "{attributes}", _CORRUPTOR_ATTRIBUTES_DOC
-)

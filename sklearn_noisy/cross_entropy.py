@@ -1,10 +1,10 @@
 """Plain cross-entropy training: the baseline every method is compared with."""
 
 from ._core import NoisyLabelClassifier
-from ._docstrings import shared_parameters
+from ._docstrings import fill_docstring
 
 
-@shared_parameters()
+@fill_docstring()
 class CrossEntropyClassifier(NoisyLabelClassifier):
     """Neural network trained with cross-entropy on the given labels.
 

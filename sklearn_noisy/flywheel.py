@@ -26,7 +26,7 @@ from skorch.callbacks import Callback
 from ._core import NoisyLabelClassifier
 from ._data import ShuffledBatches, base_and_indices, one_hot
 from ._precision import LossScaling
-from ._docstrings import shared_parameters
+from ._docstrings import fill_docstring
 from ._random import derived_seed
 from ._validation import epochs_or_fraction, resolve_epochs
 from .augmentations import default_augmentations, with_generator
@@ -39,7 +39,7 @@ _GAMMA_BOUNDS = (1e-6, 1 - 1e-6)
 AUGMENTATION_FIT_SAMPLES = 4096
 
 
-@shared_parameters(
+@fill_docstring(
     max_epochs_meaning="Epochs in all: warm-up plus cycles.",
     random_extras=", MixUp and the augmentations", augmentation=False)
 class FlywheelClassifier(NoisyLabelClassifier):

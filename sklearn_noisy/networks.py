@@ -16,6 +16,8 @@ import math
 import torch
 from torch import nn
 
+from ._docstrings import fill_docstring
+
 
 def image_shape_with_channels(input_shape):
     """``(C, H, W)`` of a sample shape given as ``(H, W)`` or ``(C, H, W)``."""
@@ -27,6 +29,7 @@ def with_channel_axis(X):
     return X.unsqueeze(1) if X.dim() == 3 else X
 
 
+@fill_docstring()
 class MLP(nn.Module):
     """Fully connected ReLU network returning logits.
 
@@ -34,8 +37,7 @@ class MLP(nn.Module):
     ----------
     n_features : int
         Number of input features.
-    n_classes : int
-        Number of output logits.
+    {n_classes}
     hidden_units : tuple of int, default=(256, 256)
         Width of each hidden layer.
     dropout : float, default=0.0
@@ -58,15 +60,14 @@ class MLP(nn.Module):
         return self.layers(X.flatten(1))
 
 
+@fill_docstring()
 class SmallCNN(nn.Module):
     """Two convolution blocks and a linear head, for small images.
 
     Parameters
     ----------
-    input_shape : tuple of int
-        ``(H, W)`` or ``(C, H, W)`` of one sample.
-    n_classes : int
-        Number of output logits.
+    {input_shape}
+    {n_classes}
     channels : tuple of int, default=(32, 64)
         Output channels of the convolution blocks (3x3 conv, batch norm,
         ReLU, 2x2 max-pool when the map is still larger than 1 pixel).
@@ -104,6 +105,7 @@ class SmallCNN(nn.Module):
         return self.head(self.features(with_channel_axis(X)))
 
 
+@fill_docstring()
 def default_network(input_shape, n_classes, **kwargs):
     """Build the default network for samples of ``input_shape``.
 
@@ -112,8 +114,7 @@ def default_network(input_shape, n_classes, **kwargs):
     input_shape : tuple of int
         Shape of one sample: ``(n_features,)`` gives an :class:`MLP`,
         ``(H, W)`` or ``(C, H, W)`` a :class:`SmallCNN`.
-    n_classes : int
-        Number of output logits.
+    {n_classes}
     **kwargs
         Passed to the network's constructor (``module__*`` parameters).
 
@@ -166,6 +167,7 @@ def build_network(module, input_shape, n_classes, kwargs):
     )
 
 
+@fill_docstring()
 def resnet18(input_shape, n_classes):
     """torchvision's ResNet-18 with the CIFAR stem (3x3 stride-1 conv, no max-pool).
 
@@ -175,10 +177,8 @@ def resnet18(input_shape, n_classes):
 
     Parameters
     ----------
-    input_shape : tuple of int
-        ``(H, W)`` or ``(C, H, W)`` of one sample.
-    n_classes : int
-        Number of output logits.
+    {input_shape}
+    {n_classes}
 
     Returns
     -------
@@ -274,6 +274,7 @@ class _WideResNet(nn.Module):
         return self.fc(self.features(with_channel_axis(X)))
 
 
+@fill_docstring()
 def wide_resnet(input_shape, n_classes, depth=28, widen_factor=10, dropout=0.0):
     """Wide residual network WRN-``depth``-``widen_factor`` for CIFAR-sized images.
 
@@ -288,10 +289,8 @@ def wide_resnet(input_shape, n_classes, depth=28, widen_factor=10, dropout=0.0):
 
     Parameters
     ----------
-    input_shape : tuple of int
-        ``(H, W)`` or ``(C, H, W)`` of one sample.
-    n_classes : int
-        Number of output logits.
+    {input_shape}
+    {n_classes}
     depth : int, default=28
         Number of layers; ``depth - 4`` must be a multiple of 6.
     widen_factor : int, default=10
@@ -301,9 +300,7 @@ def wide_resnet(input_shape, n_classes, depth=28, widen_factor=10, dropout=0.0):
 
     Returns
     -------
-    network : torch.nn.Module
-        Accepts ``(n, H, W)`` and ``(n, C, H, W)`` batches and returns
-        logits.
+    {image_network}
 
     Raises
     ------
@@ -358,6 +355,7 @@ class _PreActResNet18(nn.Module):
         return self.linear(self.features(with_channel_axis(X)))
 
 
+@fill_docstring()
 def preact_resnet18(input_shape, n_classes):
     """PreAct ResNet-18 for CIFAR-sized images, as in DivideMix's code.
 
@@ -373,16 +371,12 @@ def preact_resnet18(input_shape, n_classes):
 
     Parameters
     ----------
-    input_shape : tuple of int
-        ``(H, W)`` or ``(C, H, W)`` of one sample.
-    n_classes : int
-        Number of output logits.
+    {input_shape}
+    {n_classes}
 
     Returns
     -------
-    network : torch.nn.Module
-        Accepts ``(n, H, W)`` and ``(n, C, H, W)`` batches and returns
-        logits.
+    {image_network}
     """
     in_channels = image_shape_with_channels(input_shape)[0]
     return _PreActResNet18(in_channels, n_classes)
@@ -441,6 +435,7 @@ class _CifarResNet(nn.Module):
         return self.linear(self.features(with_channel_axis(X)))
 
 
+@fill_docstring()
 def resnet32(input_shape, n_classes):
     """He et al.'s CIFAR ResNet-32 with option-A (parameter-free) shortcuts.
 
@@ -456,16 +451,12 @@ def resnet32(input_shape, n_classes):
 
     Parameters
     ----------
-    input_shape : tuple of int
-        ``(H, W)`` or ``(C, H, W)`` of one sample.
-    n_classes : int
-        Number of output logits.
+    {input_shape}
+    {n_classes}
 
     Returns
     -------
-    network : torch.nn.Module
-        Accepts ``(n, H, W)`` and ``(n, C, H, W)`` batches and returns
-        logits.
+    {image_network}
     """
     in_channels = image_shape_with_channels(input_shape)[0]
     return _CifarResNet(in_channels, n_classes, blocks_per_stage=5)
@@ -495,6 +486,7 @@ class _SealMnistCNN(nn.Module):
         return self.layers(with_channel_axis(X))
 
 
+@fill_docstring()
 def seal_mnist_cnn(input_shape, n_classes):
     """The SEAL paper's MNIST CNN (a LeNet-style network with 20 and 50 filters).
 
@@ -508,16 +500,12 @@ def seal_mnist_cnn(input_shape, n_classes):
 
     Parameters
     ----------
-    input_shape : tuple of int
-        ``(H, W)`` or ``(C, H, W)`` of one sample.
-    n_classes : int
-        Number of output logits.
+    {input_shape}
+    {n_classes}
 
     Returns
     -------
-    network : torch.nn.Module
-        Accepts ``(n, H, W)`` and ``(n, C, H, W)`` batches and returns
-        logits.
+    {image_network}
 
     Raises
     ------

@@ -26,7 +26,7 @@ from ._checkpoint import (
     unusable_checkpoint,
 )
 from ._core import NoisyLabelClassifier
-from ._docstrings import shared_parameters
+from ._docstrings import fill_docstring
 from ._random import FitRandomness
 from ._recording import EpochSoftmaxAverage
 from .losses import DMILoss
@@ -39,7 +39,7 @@ from .losses import DMILoss
 _NOT_IN_FINGERPRINT = ("checkpoint_dir", "n_iterations", "verbose", "device")
 
 
-@shared_parameters(
+@fill_docstring(
     max_epochs_meaning="Epochs of every iteration (of every training stage).")
 class SEALClassifier(NoisyLabelClassifier):
     """Self-evolution average label (SEAL) training.

@@ -17,12 +17,12 @@ from torch.optim.swa_utils import AveragedModel
 from ._core import NoisyLabelClassifier
 from ._data import one_hot
 from ._data import base_and_indices
-from ._docstrings import shared_parameters
+from ._docstrings import fill_docstring
 from ._validation import epochs_or_fraction, resolve_epochs, warn_if_never_reached
 from .losses import target_cross_entropy
 
 
-@shared_parameters(max_epochs=100, random_extras=" and the label noise")
+@fill_docstring(max_epochs=100, random_extras=" and the label noise")
 class SLNClassifier(NoisyLabelClassifier):
     """Stochastic label noise (SLN) training, with momentum model and
     optional label correction.

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: benchmark test env clean docs docs-results
+.PHONY: benchmark test test-fast env clean docs docs-results
 
 benchmark: $(STAMP)
 	$(BIN)/python -m sklearn_noisy.benchmark $(ARGS)
@@ -14,6 +14,10 @@ benchmark: $(STAMP)
 # it in this process, e.g. under a debugger.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+
+# The inner loop: the suite without the tests marked slow and the accuracy guard.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n auto --dist loadgroup -m "not slow and not accuracy_guard" $(PYTEST_ARGS)
 
 env: $(STAMP)
 

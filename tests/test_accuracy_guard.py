@@ -12,6 +12,7 @@ Run it alone with ``python -m pytest -m accuracy_guard``; re-record with
 """
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +107,8 @@ def test_defaults_keep_their_accuracy(cell, method, splits, one_thread, request)
               "detection_auc": round(float(roc_auc_score(noise_mask, clf.noise_scores_)), 4)}
 
     if request.config.getoption("--update-accuracy-reference"):
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            pytest.fail("--update-accuracy-reference writes one file: run it with -n 0")
         reference = json.loads(REFERENCE_FILE.read_text()) if REFERENCE_FILE.exists() else {}
         reference.setdefault(cell, {})[method] = values
         REFERENCE_FILE.write_text(json.dumps(reference, indent=2, sort_keys=True) + "\n")

@@ -147,9 +147,10 @@ def base_and_indices(dataset):
     indices = None
     while isinstance(dataset, Subset):
         chosen = torch.as_tensor(dataset.indices, dtype=torch.long)
-        indices = chosen if indices is None else indices[chosen]
+        # A view of a view: the inner view's indices, at the outer's positions.
+        indices = chosen if indices is None else chosen[indices]
         dataset = dataset.dataset
-    if indices is not None:
+    if indices is not None and isinstance(dataset, TrainingData):
         indices = indices.to(dataset.device)
     return dataset, indices
 
@@ -212,7 +213,12 @@ class SequentialBatches:
 
 
 def is_training_data(X):
-    """Whether X is the core's own training data, a part or a batch of it."""
-    if isinstance(X, Subset):
-        return isinstance(base_and_indices(X)[0], TrainingData)
+    """Whether X is the core's own training data, a part or a batch of it.
+
+    A view (``Subset``, ``random_split``) is the core's when the data set it
+    views is a :class:`TrainingData`; views of a caller's Dataset are the
+    caller's data.
+    """
+    while isinstance(X, Subset):
+        X = X.dataset
     return isinstance(X, (TrainingData, Mapping))

@@ -77,7 +77,8 @@ def refuse_empty_axes(sample_shape):
 def as_input_tensor(X, device, dtype):
     """X as a ``dtype`` tensor; refuse empty sample axes and float32 overflow."""
     refuse_empty_axes(X.shape[1:])
-    tensor = torch.tensor(X, dtype=dtype, device=device)
+    # torch refuses the negative strides of a reversed view (X[::-1]).
+    tensor = torch.tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
     if tensor.is_floating_point() and not torch.isfinite(tensor).all():
         raise ValueError(
             "X has values beyond the float32 range (about 3.4e38 in magnitude), "

@@ -47,6 +47,37 @@ def test_numpy_dataframe_and_tensor_inputs_agree(data, convert):
     np.testing.assert_allclose(clf.predict_proba(convert(X)), reference, atol=1e-6)
 
 
+def _memmap(X, folder):
+    path = folder / "X.npy"
+    np.save(path, X)
+    return np.load(path, mmap_mode="r")
+
+
+@pytest.mark.parametrize("layout", [
+    "reversed rows (negative strides)", "Fortran order", "every other column",
+    "read-only memory map"])
+def test_any_array_layout_scikit_learn_accepts_gives_the_same_fit(data, layout, tmp_path):
+    X, y = data
+    wide = np.repeat(X, 2, axis=1)  # its every other column is X
+    view, labels, rows = {
+        "reversed rows (negative strides)": (X[::-1], y[::-1], slice(None, None, -1)),
+        "Fortran order": (np.asfortranarray(X), y, slice(None)),
+        "every other column": (wide[:, ::2], y, slice(None)),
+        "read-only memory map": (_memmap(X, tmp_path), y, slice(None)),
+    }[layout]
+    reference = CrossEntropyClassifier(**FAST).fit(X[rows].copy(), y[rows].copy())
+    clf = CrossEntropyClassifier(**FAST).fit(view, labels)
+    np.testing.assert_array_equal(clf.predict_proba(view), reference.predict_proba(X[rows]))
+    if layout.startswith("reversed"):
+        from sklearn_noisy import CCNLabelCorruptor, IDNLabelCorruptor
+        for corruptor in (IDNLabelCorruptor(0.3, n_epochs=2, random_state=0),
+                          IDNLabelCorruptor(0.3, strategy="projection", random_state=0),
+                          CCNLabelCorruptor(0.3, random_state=0)):
+            _, noisy = clone(corruptor).fit_resample(view, labels)
+            _, expected = clone(corruptor).fit_resample(X[rows].copy(), y[rows].copy())
+            np.testing.assert_array_equal(noisy, expected)
+
+
 def test_string_labels_and_classes(data):
     X, y = data
     names = np.array(["cat", "dog", "emu"])[y]

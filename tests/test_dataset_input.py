@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 from skorch.callbacks import Callback
-from torch.utils.data import Dataset, TensorDataset
+from torch.utils.data import Dataset, Subset, TensorDataset, random_split
 
 from sklearn_noisy import (
     ConfusionEMClassifier,
@@ -68,6 +68,33 @@ def test_dataset_gives_the_same_fit_as_the_array(digits, estimator_class, params
     np.testing.assert_array_equal(in_memory.predict_proba(X), lazy.predict_proba(Inputs(X)))
     np.testing.assert_array_equal(in_memory.noise_scores_, lazy.noise_scores_)
     np.testing.assert_array_equal(in_memory.corrected_labels_, lazy.corrected_labels_)
+
+
+def _views(dataset):
+    """name -> (view of ``dataset``, the positions of its samples)."""
+    halves = random_split(dataset, [0.5, 0.5], generator=torch.Generator().manual_seed(0))
+    evens = Subset(dataset, list(range(0, len(dataset), 2)))
+    return {
+        "Subset": (evens, np.asarray(evens.indices)),
+        "random_split": (halves[1], np.asarray(halves[1].indices)),
+        "a view of a view": (Subset(evens, [5, 1, 7, 3]), np.asarray(evens.indices)[[5, 1, 7, 3]]),
+    }
+
+
+@pytest.mark.parametrize("estimator_class, params", ESTIMATORS,
+                         ids=[cls.__name__ for cls, _ in ESTIMATORS])
+def test_views_of_a_dataset_work_like_the_samples_they_select(digits, estimator_class, params):
+    X, y = digits
+    pairs = TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
+    (name, (view, rows)), *others = _views(pairs).items()
+    in_memory = estimator_class(max_epochs=2, random_state=0, **params).fit(X[rows], y[rows])
+    lazy = estimator_class(max_epochs=2, random_state=0, **params).fit(view)
+    np.testing.assert_array_equal(in_memory.predict_proba(X[rows]), lazy.predict_proba(view))
+    np.testing.assert_array_equal(in_memory.noise_scores_, lazy.noise_scores_)
+    assert lazy.score(view) == in_memory.score(X[rows], y[rows])
+    for name, (other, other_rows) in others:
+        np.testing.assert_array_equal(lazy.predict(other), in_memory.predict(X[other_rows]),
+                                      err_msg=name)
 
 
 def test_dataset_of_pairs_needs_no_y_and_scores_against_its_labels(digits):

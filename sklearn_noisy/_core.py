@@ -450,7 +450,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         try:
             self.fit_loop(dataset, epochs=epochs)
         except KeyboardInterrupt:
-            pass
+            data.interrupted.append(name)
         except NonFiniteLoss as diverged:
             raise TrainingDivergedError(
                 f"Training diverged in stage {name!r} of "

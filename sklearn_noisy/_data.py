@@ -44,6 +44,8 @@ class FitData:
         Training and validation samples when ``train_split`` is set.
     stages : list of (str, History)
         The finished stages, in order.
+    interrupted : list of str
+        The stages that Ctrl-C ended early, in order.
     """
 
     X: torch.Tensor
@@ -53,6 +55,7 @@ class FitData:
     randomness: FitRandomness
     split: tuple | None = None
     stages: list = field(default_factory=list)
+    interrupted: list = field(default_factory=list)
 
     @property
     def device(self):

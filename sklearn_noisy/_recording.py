@@ -12,7 +12,9 @@ class EpochSoftmaxAverage(Callback):
     predicts every sample passed to ``fit`` (a validation part included);
     the probabilities are added to one ``n_samples x n_classes`` tensor on
     the training device, so memory stays O(n x n_classes) however many
-    epochs are averaged.
+    epochs are averaged. A stage that Ctrl-C ends inside its first epoch
+    records no epoch: the network as it stands when the stage ends is then
+    the average.
 
     Attributes
     ----------
@@ -25,11 +27,22 @@ class EpochSoftmaxAverage(Callback):
     def initialize(self):
         self.total_ = None
         self.n_recorded_ = 0
+        self.features_ = None
         return self
 
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        self.features_ = base_and_indices(dataset_train)[0].X_tensor
+
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        data, _ = base_and_indices(dataset_train)
-        proba = net.eval_proba(data.X_tensor)
+        self._record(net, base_and_indices(dataset_train)[0].X_tensor)
+
+    def on_train_end(self, net, **kwargs):
+        if not self.n_recorded_ and self.features_ is not None:
+            self._record(net, self.features_)
+        self.features_ = None
+
+    def _record(self, net, X):
+        proba = net.eval_proba(X)
         self.total_ = proba if self.total_ is None else self.total_.add_(proba)
         self.n_recorded_ += 1
 

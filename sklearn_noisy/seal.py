@@ -233,12 +233,16 @@ class SEALClassifier(NoisyLabelClassifier):
             history.append({
                 "iteration": iteration,
                 "loss": loss_name,
-                "train_loss": [float(v) for _, stage_history in data.stages[first_stage:]
-                               for v in stage_history[:, "train_loss"]],
+                # (an epoch that Ctrl-C cut short has no loss)
+                "train_loss": [float(row["train_loss"])
+                               for _, stage_history in data.stages[first_stage:]
+                               for row in stage_history if "train_loss" in row],
                 "seconds": time.perf_counter() - start,
                 "agreement": float((soft_labels.argmax(dim=1) == given).float().mean()),
             })
-            if checkpoint_path is not None:
+            # An iteration that Ctrl-C cut short is not finished, nor is any
+            # iteration trained from its soft labels: none is written.
+            if checkpoint_path is not None and not data.interrupted:
                 save_checkpoint(checkpoint_path, {
                     "seed": state["seed"],
                     "soft_labels": soft_labels.cpu(),

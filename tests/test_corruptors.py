@@ -9,6 +9,7 @@ import pytest
 import torch
 from scipy import sparse
 from scipy.stats import truncnorm
+from skorch.callbacks import Callback
 from sklearn.datasets import load_digits, make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import InvalidParameterError
@@ -565,3 +566,32 @@ def test_idn_accepts_any_classifier_of_the_package():
 def test_missing_labels_are_named(labels):
     with pytest.raises(ValueError, match=r"missing label\(s\) \(None or NaN\)"):
         CCNLabelCorruptor(0.2).fit_resample(np.zeros((6, 1)), labels)
+
+
+class CtrlCAtBatch(Callback):
+    """Ctrl-C (a KeyboardInterrupt) after training batch ``batch``."""
+
+    def __init__(self, batch):
+        self.batch = batch
+
+    def initialize(self):
+        self.seen_ = 0
+        return self
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.seen_ += 1
+            if self.seen_ == self.batch:
+                raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_the_first_epoch_of_the_idn_network_averages_what_it_trained():
+    X, y = _small_data()
+    network = CrossEntropyClassifier(max_epochs=3, batch_size=16, random_state=0,
+                                     callbacks=[CtrlCAtBatch(1)])
+    corruptor = IDNLabelCorruptor(0.3, estimator=network, random_state=0)
+    _, y_noisy = corruptor.fit_resample(X, y)
+    # the network after one batch, as the stage left it, stands for the average
+    assert corruptor.average_softmax_.shape == (len(y), len(np.unique(y)))
+    np.testing.assert_allclose(corruptor.average_softmax_.sum(axis=1), 1, rtol=1e-5)
+    assert corruptor.noise_mask_.sum() == round(0.3 * len(y))

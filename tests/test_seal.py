@@ -176,6 +176,59 @@ def test_interrupted_fit_resumes_after_last_finished_iteration(
     assert [e["iteration"] for e in resumed.iteration_history_] == [0, 1, 2, 3]
 
 
+def _ctrl_c_at(monkeypatch, stage_name, batch):
+    """Ctrl-C (a KeyboardInterrupt) after training batch ``batch`` of a stage.
+
+    Raised by the net's own batch hook: callbacks count in a checkpoint's
+    fingerprint.
+    """
+    state = {"stage": None, "batches": 0}
+    run_stage = SEALClassifier.run_stage
+
+    def tracking(self, data, name, **kwargs):
+        state.update(stage=name, batches=0)
+        return run_stage(self, data, name, **kwargs)
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and state["stage"] == stage_name:
+            state["batches"] += 1
+            if state["batches"] == batch:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(SEALClassifier, "run_stage", tracking)
+    monkeypatch.setattr(SEALClassifier, "on_batch_end", on_batch_end)
+
+
+@pytest.mark.parametrize("stage, batch", [
+    ("iteration 0", 1),   # the first epoch of the fit
+    ("iteration 1", 2),   # the first epoch of an iteration
+    ("iteration 1", 9),   # a later epoch
+])
+def test_ctrl_c_inside_an_iteration_is_never_checkpointed_as_finished(
+        data, tmp_path, monkeypatch, stage, batch):
+    X, y = data
+    params = dict(n_iterations=2, **FAST)
+    reference = SEALClassifier(**params).fit(X, y)
+
+    _ctrl_c_at(monkeypatch, stage, batch)
+    cut = SEALClassifier(checkpoint_dir=tmp_path, **params).fit(X, y)
+    monkeypatch.undo()
+    # The stage ended early and the fit went on, as documented.
+    assert [name for name, _ in cut.stage_histories_] == [
+        "iteration 0", "iteration 1", "iteration 2"]
+    assert np.isfinite(cut.soft_labels_).all()
+    finished = 0 if stage == "iteration 0" else 1
+    checkpoints = list(tmp_path.glob("seal-*.pt"))
+    assert len(checkpoints) == min(finished, 1)
+    if checkpoints:
+        saved = torch.load(checkpoints[0], weights_only=True)
+        assert len(saved["history"]) == finished
+
+    resumed = SEALClassifier(checkpoint_dir=tmp_path, **params).fit(X, y)
+    np.testing.assert_allclose(resumed.soft_labels_, reference.soft_labels_, atol=1e-6)
+    np.testing.assert_allclose(resumed.predict_proba(X), reference.predict_proba(X), atol=1e-6)
+
+
 def test_finished_checkpoint_is_reused_and_extended(data, tmp_path):
     X, y = data
     first = SEALClassifier(n_iterations=1, checkpoint_dir=tmp_path, **FAST).fit(X, y)

@@ -90,6 +90,7 @@ class SoftLabelSnapshots(EpochSoftmaxAverage):
         super().initialize()
 
     def on_train_end(self, net, **kwargs):
+        super().on_train_end(net, **kwargs)
         self.snapshots.append(self.average_.double().cpu().numpy())
 
 

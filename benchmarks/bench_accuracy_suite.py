@@ -75,8 +75,11 @@ from sklearn.model_selection import train_test_split
 from sklearn_noisy.benchmark.interruption import (
     INTERRUPTED,
     Interrupted,
+    output_lock,
     raise_interrupted,
+    sigint_deferred,
     sigint_handled_by,
+    stop_worker_processes,
 )
 from sklearn_noisy.benchmark.methods import METHODS, available_methods, make_method
 from sklearn_noisy.benchmark.results import (
@@ -85,6 +88,7 @@ from sklearn_noisy.benchmark.results import (
     CellResult,
     append_results,
     cell_key,
+    dropped_lines_message,
     format_clock,
     results_to_resume,
     summarise,
@@ -417,7 +421,8 @@ def run_fits(fits, results_path, n_jobs=-1, device="cpu", log=None):
             for fit in _costliest_first(fits))
     results, cpu_total = [], 0.0
     for result, cpu_seconds in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
-        append_results(results_path, [result])
+        with sigint_deferred():  # a signal cannot cut the line short
+            append_results(results_path, [result])
         results.append(result)
         cpu_total += cpu_seconds
         print(f"[{len(results):>4}/{len(fits)} {format_clock(time.perf_counter() - start)}] "
@@ -442,10 +447,9 @@ def gather(fits, results_path, resume, n_jobs=-1, device="cpu", log=None):
         How many of them came from ``results_path``.
     """
     log = log or sys.stderr
-    old, dropped = results_to_resume(results_path) if resume else ([], 0)
+    old, dropped = results_to_resume(results_path) if resume else ([], [])
     if dropped:
-        print(f"{results_path}: {dropped} incomplete line(s) left out; those fits run "
-              "again.", file=log)
+        print(dropped_lines_message(results_path, dropped), file=log)
     done = {cell_key(result): result for result in old}
     todo = [fit for fit in fits if fit.key not in done]
     print(f"{len(fits) - len(todo)} of {len(fits)} fits already in {results_path}, "
@@ -453,6 +457,26 @@ def gather(fits, results_path, resume, n_jobs=-1, device="cpu", log=None):
     for result in run_fits(todo, results_path, n_jobs, device, log):
         done[cell_key(result)] = result
     return [done[fit.key] for fit in fits], len(fits) - len(todo)
+
+
+def gather_or_exit(fits, output, resume, n_jobs=-1, device="cpu", then="add --resume"):
+    """:func:`gather` for a command line: one run per output folder at a time.
+
+    Ctrl-C or SIGTERM stops the fits and the worker processes, says where
+    the finished fits are and exits with 130 or 143; a second run into
+    ``output`` while this one runs exits with an error.
+    """
+    results_path = output / RESULTS_FILE
+    try:
+        with output_lock(output), sigint_handled_by(raise_interrupted):
+            return gather(fits, results_path, resume, n_jobs, device)
+    except FileExistsError as exc:
+        sys.exit(f"argument --output: {exc}")
+    except (Interrupted, KeyboardInterrupt) as stop:
+        stop_worker_processes()
+        print(f"interrupted: the finished fits are in {results_path}; {then} to run "
+              "the others.", file=sys.stderr)
+        sys.exit(stop.exit_status if isinstance(stop, Interrupted) else INTERRUPTED)
 
 
 # ----------------------------------------------------------------------
@@ -618,12 +642,8 @@ def main(argv=None):
     args.output.mkdir(parents=True, exist_ok=True)
     fits = plan_fits(args.datasets, args.noises, args.seeds, settings, args.max_samples)
     start = time.perf_counter()
-    try:
-        results, n_before = gather(fits, results_path, args.resume, args.n_jobs, args.device)
-    except (Interrupted, KeyboardInterrupt):
-        print(f"interrupted: the finished fits are in {results_path}; add --resume to "
-              "run the others.", file=sys.stderr)
-        sys.exit(INTERRUPTED)
+    results, n_before = gather_or_exit(fits, args.output, args.resume, args.n_jobs,
+                                       args.device)
     print(f"suite: {len(fits)} fits ({n_before} of them from earlier runs), "
           f"{format_clock(time.perf_counter() - start)} wall clock")
     report(results, args.output)

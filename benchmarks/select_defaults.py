@@ -56,7 +56,6 @@ CPU seconds of fits; without it, about 55 minutes)::
 """
 
 import argparse
-import sys
 import time
 
 import numpy as np
@@ -65,13 +64,12 @@ from bench_accuracy_suite import (
     Setting,
     add_data_arguments,
     check_data_arguments,
-    gather,
+    gather_or_exit,
     parse_setting,
     plan_fits,
 )
-from sklearn_noisy.benchmark.interruption import INTERRUPTED, Interrupted
 from sklearn_noisy.benchmark.methods import available_methods
-from sklearn_noisy.benchmark.results import RESULTS_FILE, format_clock
+from sklearn_noisy.benchmark.results import format_clock
 
 NOISE = "idn"
 
@@ -220,13 +218,8 @@ def main(argv=None):
     fits = plan_fits(args.datasets, args.noises, args.seeds, settings, args.max_samples)
     args.output.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    try:
-        results, n_before = gather(fits, args.output / RESULTS_FILE, True, args.n_jobs,
-                                   args.device)
-    except (Interrupted, KeyboardInterrupt):
-        print(f"interrupted: the finished fits are in {args.output / RESULTS_FILE}; run "
-              "the same command again to do the others.", file=sys.stderr)
-        sys.exit(INTERRUPTED)
+    results, n_before = gather_or_exit(fits, args.output, True, args.n_jobs, args.device,
+                                       then="run the same command again")
     print(f"selection: {len(fits)} fits ({n_before} of them from earlier runs), "
           f"{format_clock(time.perf_counter() - start)} "
           "wall clock")

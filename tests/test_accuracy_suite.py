@@ -7,6 +7,7 @@ small data sets with short fits, so that they do not rot.
 import csv
 import importlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,30 @@ def test_tiny_run_writes_results_table_and_resumes(suite, tmp_path, capsys, one_
     monkeypatch.setattr(suite, "run_fits", no_fits)
     suite.main([*tiny, "--resume"])
     assert "1 of 1 fits already in" in capsys.readouterr().err
+
+
+def test_a_second_run_into_the_same_folder_is_refused(suite, tmp_path, monkeypatch):
+    (tmp_path / ".lock").write_text(f"{os.getpid()}\n")  # a live run holds it
+    tiny = ["--datasets", "wine", "--noises", "symmetric", "--seeds", "0", "--n-jobs", "1",
+            "--methods", "--set-params", "ce:max_epochs=1", "--output", str(tmp_path)]
+    with pytest.raises(SystemExit, match="being written by another run"):
+        suite.main(tiny)
+    assert not (tmp_path / "results.csv").exists()
+    (tmp_path / ".lock").write_text("999999999\n")  # its process is gone: taken over
+    monkeypatch.setattr(suite, "report", lambda results, output: None)
+    suite.main(tiny)
+    assert not (tmp_path / ".lock").exists()
+
+
+def test_ctrl_c_or_sigterm_exits_with_the_signals_status(suite, tmp_path, monkeypatch):
+    import signal
+
+    def stopped(*args):
+        raise suite.Interrupted(signal.SIGTERM)
+    monkeypatch.setattr(suite, "gather", stopped)
+    with pytest.raises(SystemExit) as exit_info:
+        suite.gather_or_exit([], tmp_path, resume=False)
+    assert exit_info.value.code == 143
 
 
 def test_splits_scale_tabular_data_on_the_training_part_and_keep_images(suite):

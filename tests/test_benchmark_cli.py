@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,7 +137,9 @@ def test_an_earlier_run_is_not_mixed_in_without_resume(tmp_path, capsys, no_trai
     with pytest.raises(SystemExit) as stopped:
         cli.main([*SMALL, "--output", str(tmp_path), "--resume"])
     assert stopped.value.code == 2
-    assert "argument --resume" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "argument --resume" in error and f"{results} has the columns" in error
+    assert "on line 1" in error
     assert results.read_text() == "dataset,noise\nwine,idn\n"
 
 
@@ -189,6 +192,50 @@ def test_ctrl_c_keeps_finished_cells_and_resume_runs_the_rest(tmp_path):
     assert row["n_seeds"] == 2
 
 
+def _children(pid):
+    """The process ids whose parent is ``pid`` (from /proc)."""
+    children = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines()
+                          if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            children.append(int(status.parent.name))
+    return children
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc for the workers")
+def test_sigterm_stops_the_run_and_its_workers_and_keeps_finished_cells(tmp_path):
+    output = tmp_path / "out"
+    results = output / "results.csv"
+    run = subprocess.Popen(
+        command(*SMALL, "--dataset", "synthetic:3000", "--seeds", *range(8),
+                "--n-jobs", "2", "--output", output),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ONE_THREAD)
+    deadline = time.monotonic() + 120
+    while not (results.exists() and results.read_text().count("\n") >= 2):
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.05)
+    workers = _children(run.pid)
+    assert workers, "the run has worker processes"
+    # a second run into the same folder is refused while this one runs
+    second = subprocess.run(command(*SMALL, "--output", output, "--resume"),
+                            capture_output=True, text=True, timeout=120, env=ONE_THREAD)
+    assert second.returncode == 2 and "being written by another run" in second.stderr
+    run.send_signal(signal.SIGTERM)  # what a job scheduler sends, to this process only
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 143, err
+    assert "interrupted:" in err and err.strip().endswith("--resume")
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, "worker processes outlived the run"
+        time.sleep(0.1)
+    assert len(data_lines(results)) >= 1
+    assert not (output / ".lock").exists()
+
+
 def test_resume_runs_again_a_cell_whose_line_was_cut(tmp_path, capsys, monkeypatch,
                                                      no_figures, one_thread):
     """A line cut short (the machine stopped mid-write) is dropped, not trusted."""
@@ -200,7 +247,7 @@ def test_resume_runs_again_a_cell_whose_line_was_cut(tmp_path, capsys, monkeypat
     cli.main(arguments)
     printed = capsys.readouterr()
     assert "resuming: 1 of 2 cells already" in printed.out
-    assert "left out 1 incomplete line" in printed.err
+    assert f"{results}: left out line(s) [3], cut short" in printed.err
     lines = data_lines(results)
     assert lines[0] == whole and len(lines) == 2 and lines[1].split(",")[3] == "1"
 

@@ -5,8 +5,9 @@ checked, and the data set loaded, before the first fit; a wrong one is an
 argparse error (exit status 2). Each finished split's cells are appended to
 ``results.csv`` in the output folder at once, so an interrupted run keeps
 them, and ``--resume`` runs only the cells that file does not hold yet.
-Ctrl-C stops the run with exit status 130 and prints the command that
-resumes it.
+Ctrl-C (SIGINT) or SIGTERM stops the run, and its worker processes, with
+exit status 130 or 143 and prints the command that resumes it. A second
+run into the same output folder is refused while the first one runs.
 """
 
 import argparse
@@ -14,15 +15,23 @@ import os
 import shlex
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from .datasets import DATASETS, check_splittable, load_dataset
-from .interruption import INTERRUPTED, Interrupted, sigint_deferred, sigint_recorded
+from .interruption import (
+    Interrupted,
+    output_lock,
+    sigint_deferred,
+    sigint_recorded,
+    stop_worker_processes,
+)
 from .methods import METHODS, available_methods, method_class, method_label
 from .results import (
     RESULTS_FILE,
     append_results,
     cell_key,
+    dropped_lines_message,
     format_clock,
     format_table,
     read_results,
@@ -199,12 +208,6 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     check_args(parser, args)
-    results_path = args.output / RESULTS_FILE
-    try:
-        old, dropped = read_results(results_path) if args.resume else ([], 0)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        parser.error(f"argument --resume: cannot continue from {results_path}: {exc} "
-                     "Give another --output folder.")
     created = _prepare_output(parser, args)
     try:
         X, y = load_checked_dataset(parser, args.dataset)
@@ -215,6 +218,22 @@ def main(argv=None):
             except OSError:
                 break
         raise
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(output_lock(args.output))
+        except FileExistsError as exc:
+            parser.error(f"argument --output: {exc}")
+        _run(parser, args, argv, X, y)
+
+
+def _run(parser, args, argv, X, y):
+    """Read what a resumed run keeps, run the other cells, report."""
+    results_path = args.output / RESULTS_FILE
+    try:
+        old, dropped = read_results(results_path) if args.resume else ([], [])
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        parser.error(f"argument --resume: cannot continue from {results_path}: {exc} "
+                     "Give another --output folder.")
 
     labels = [method_label(name) for name in args.methods]
     grid = {(args.dataset, args.noise, rate, seed, label): index for index, (rate, seed, label)
@@ -240,8 +259,7 @@ def main(argv=None):
         with sigint_recorded(interrupted):
             if dropped:
                 rewrite_results(results_path, old)
-                print(f"{results_path}: left out {dropped} incomplete line(s); those cells "
-                      "run again.", file=sys.stderr)
+                print(dropped_lines_message(results_path, dropped), file=sys.stderr)
             bar, progress = _progress_bar(n_todo) if n_todo else (None, None)
             try:
                 for cell_results in run_cells(args.dataset, X, y, args.noise, cells,
@@ -265,17 +283,21 @@ def main(argv=None):
         # this process first may be a worker's failure rather than the signal.
         if not interrupted:
             raise
-        _interrupted(argv, results_path, len(done) + len(new), len(grid), exc)
-    except (Interrupted, KeyboardInterrupt):
-        _interrupted(argv, results_path, len(done) + len(new), len(grid))
+        _interrupted(argv, results_path, len(done) + len(new), len(grid),
+                     Interrupted(interrupted[-1]), exc)
+    except Interrupted as stop:
+        _interrupted(argv, results_path, len(done) + len(new), len(grid), stop)
+    except KeyboardInterrupt:
+        _interrupted(argv, results_path, len(done) + len(new), len(grid), Interrupted())
 
 
-def _interrupted(argv, results_path, n_done, n_cells, error=None):
+def _interrupted(argv, results_path, n_done, n_cells, stop, error=None):
+    stop_worker_processes()
     if error is not None:
-        print(f"({type(error).__name__} after Ctrl-C: {error})", file=sys.stderr)
+        print(f"({type(error).__name__} after the signal: {error})", file=sys.stderr)
     print(f"interrupted: {n_done} of {n_cells} cells are in {results_path}. "
           f"To run the others:\n  {resume_command(argv)}", file=sys.stderr)
-    sys.exit(INTERRUPTED)
+    sys.exit(stop.exit_status)
 
 
 def _report(args, results, n_without_details=0):

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from .._validation import abbreviate
 from .details import MethodDetails
 from .interruption import sigint_deferred
 
@@ -83,31 +84,33 @@ def from_records(records):
 # results.csv
 # ----------------------------------------------------------------------
 def read_results(path):
-    """The results in ``path``, and how many of its lines are unusable.
+    """The results in ``path``, and the numbers of its unusable lines.
 
     A last line without its newline (a write cut short) and rows that do
-    not parse are unusable; the cells they held run again. Raises
-    ValueError when the file's header is not the benchmark's.
+    not parse are unusable; the cells they held run again. Line numbers
+    count the header as line 1. Raises ValueError, naming the file, when
+    its header is not the benchmark's.
     """
     if not path.exists():
-        return [], 0
+        return [], []
     text = path.read_text(encoding="utf-8")
     if not text.strip():
-        return [], 0
-    dropped = 0
+        return [], []
+    dropped = []
     if not text.endswith("\n"):
-        text, dropped = text[:text.rfind("\n") + 1], 1
+        text = text[:text.rfind("\n") + 1]
+        dropped.append(text.count("\n") + 1)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if tuple(reader.fieldnames or ()) != RECORD_FIELDS:
-        raise ValueError(f"{path} has the columns {', '.join(reader.fieldnames or ())}, "
-                         f"not the benchmark's ({', '.join(RECORD_FIELDS)}).")
+        raise ValueError(f"{path} has the columns {', '.join(reader.fieldnames or ())} "
+                         f"on line 1, not the benchmark's ({', '.join(RECORD_FIELDS)}).")
     results = []
     for row in reader:
         try:
             results.extend(from_records([row]))
         except (TypeError, ValueError):
-            dropped += 1
-    return results, dropped
+            dropped.append(reader.line_num)
+    return results, sorted(dropped)
 
 
 def results_to_resume(path):
@@ -116,13 +119,19 @@ def results_to_resume(path):
     Returns
     -------
     results : list of CellResult
-    dropped : int
-        How many lines were left out (their cells run again).
+    dropped : list of int
+        The numbers of the lines left out (their cells run again).
     """
     results, dropped = read_results(path)
     if dropped:
         rewrite_results(path, results)
     return results, dropped
+
+
+def dropped_lines_message(path, dropped):
+    """What a resumed run says about the lines of ``path`` it left out."""
+    return (f"{path}: left out line(s) {abbreviate(dropped)}, cut short or unreadable; "
+            "their cells run again.")
 
 
 def append_results(path, results):

@@ -209,7 +209,14 @@ def save_checkpoint(path, state):
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            torch.save(state, file)
+            try:
+                torch.save(state, file)
+            except RuntimeError as error:
+                # torch reports a failed write (a full disk) as its
+                # serialiser's internal error.
+                raise OSError(
+                    f"cannot write the checkpoint {path}: {error}. Is the disk full? "
+                    "The previous checkpoint, if any, is unchanged.") from error
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)

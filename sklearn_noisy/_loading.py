@@ -68,16 +68,28 @@ def dataset_labels(dataset):
 
 
 class _IndexedInputs(TorchDataset):
-    """Item ``i`` is ``(input i, i)``: the input and where it came from."""
+    """Item ``i`` is ``(input i, i)``: the input and where it came from.
 
-    def __init__(self, dataset):
+    An input of another shape than ``sample_shape`` is refused by name
+    (torch's collation would report a stacking error).
+    """
+
+    def __init__(self, dataset, sample_shape):
         self.dataset = dataset
+        self.sample_shape = tuple(sample_shape)
 
     def __len__(self):
         return len(self.dataset)
 
     def __getitem__(self, index):
-        return sample_input(self.dataset[index]), index
+        item = sample_input(self.dataset[index])
+        if tuple(item.shape) != self.sample_shape:
+            raise ValueError(
+                f"Item {index} of the Dataset passed as X holds an input of shape "
+                f"{tuple(item.shape)}, but its first item's is {self.sample_shape}: "
+                "every sample needs the same shape (resize or crop them in the "
+                "Dataset's transform).")
+        return item, index
 
 
 class LazyFeatures:
@@ -136,7 +148,7 @@ class LazyFeatures:
         # and the same sequence of seeds in every fit with the same seed.
         self._n_loads += 1
         loader = DataLoader(
-            _IndexedInputs(self.dataset),
+            _IndexedInputs(self.dataset, self.shape[1:]),
             batch_sampler=[indices.tolist() for indices in batch_indices],
             generator=torch.Generator().manual_seed(self.seed + self._n_loads),
             **params,

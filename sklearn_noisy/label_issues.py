@@ -16,11 +16,18 @@ from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils._optional_dependencies import check_pandas_support
-from sklearn.utils._param_validation import HasMethods, Integral, StrOptions, validate_params
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Integral,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length, column_or_1d, indexable
+from torch.utils.data import Subset
 
+from ._loading import is_user_dataset
 from ._validation import abbreviate, refuse_missing_labels
 
 
@@ -241,8 +248,8 @@ def _checked_folds(cv, X, y, encoded, classes):
 def _held_out_fold(estimator, X, y, train, test, classes):
     """Fit a clone on ``train``; probabilities (columns in ``classes``
     order) and noise scores of the ``test`` samples."""
-    model = clone(estimator).fit(_safe_indexing(X, train), y[train])
-    X_test, given = _safe_indexing(X, test), y[test]
+    model = clone(estimator).fit(_rows(X, train), y[train])
+    X_test, given = _rows(X, test), y[test]
     proba = np.asarray(model.predict_proba(X_test), dtype=np.float64)
     model_classes = np.asarray(getattr(model, "classes_", classes))
     if (proba.shape != (len(test), len(classes))
@@ -263,6 +270,14 @@ def _held_out_fold(estimator, X, y, train, test, classes):
             X_rule = model[:-1].transform(X_test)
         scores = np.asarray(rule(X_rule, given), dtype=np.float64)
     return proba, scores
+
+
+def _rows(X, indices):
+    """The samples ``indices`` of X; a view for a torch Dataset (which
+    scikit-learn's indexing would read as an array of items)."""
+    if is_user_dataset(X):
+        return Subset(X, np.asarray(indices).tolist())
+    return _safe_indexing(X, indices)
 
 
 def _wrong_label_counts(proba, labels, n_classes):

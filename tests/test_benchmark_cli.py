@@ -297,3 +297,17 @@ def test_methods_that_cannot_be_used_are_refused(method, message, capsys):
         main(["--dataset", "wine", "--methods", method])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_results_files_saved_elsewhere_or_damaged_are_read_or_named(tmp_path):
+    header = ",".join(results_module.RECORD_FIELDS)
+    whole = "synthetic:100,symmetric,0.2,0,CE,0.5,1.0,0.75,0.2"
+    with_bom = tmp_path / "bom.csv"
+    with_bom.write_text(f"\ufeff{header}\n{whole}\n", encoding="utf-8")
+    (result,), dropped = results_module.read_results(with_bom)
+    assert result.method == "CE" and dropped == []
+
+    huge = tmp_path / "huge.csv"
+    huge.write_text(f"{header}\n{whole}\nsynthetic:100,{'x' * 200_000},0.2,1,CE,0.5,1,0.5,0\n")
+    with pytest.raises(ValueError, match=rf"{huge}, line \d+: field larger than"):
+        results_module.read_results(huge)

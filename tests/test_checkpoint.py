@@ -395,3 +395,18 @@ def test_missing_directory_is_created(data, tmp_path):
     SEALClassifier(checkpoint_dir=directory, **FAST).fit(X, y)
     assert len(checkpoints(directory)) == 1
     assert [p.name for p in directory.iterdir()] == [checkpoints(directory)[0].name]
+
+
+def test_a_full_disk_names_the_checkpoint_and_keeps_the_previous_one(tmp_path, monkeypatch):
+    path = tmp_path / "seal-x.pt"
+    save_checkpoint(path, {"history": [1]})
+
+    def disk_full(state, file):
+        file.write(b"partial")
+        raise RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos")
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(OSError, match=rf"cannot write the checkpoint {path}.*disk full"):
+        save_checkpoint(path, {"history": [1, 2]})
+    monkeypatch.undo()
+    assert torch.load(path, weights_only=True) == {"history": [1]}
+    assert [p.name for p in tmp_path.iterdir()] == ["seal-x.pt"]  # no temporary left

@@ -97,6 +97,38 @@ def test_views_of_a_dataset_work_like_the_samples_they_select(digits, estimator_
                                       err_msg=name)
 
 
+class Ragged(Dataset):
+    """Inputs of 64 features, but sample 7's has 63."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, index):
+        return self.X[index][:63] if index == 7 else self.X[index]
+
+
+def test_inputs_of_another_shape_are_named(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match=r"Item 7 of the Dataset .* shape \(63,\).* \(64,\)"):
+        CrossEntropyClassifier(max_epochs=1, random_state=0).fit(Ragged(X), y)
+
+
+def test_find_label_issues_takes_a_dataset_like_its_array(digits):
+    from sklearn_noisy import find_label_issues
+
+    X, y = digits
+    pairs = TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
+    estimator = CrossEntropyClassifier(max_epochs=2, random_state=0)
+    lazy = find_label_issues(estimator, pairs, y, cv=2, random_state=0).sort_index()
+    array = find_label_issues(estimator, X, y, cv=2, random_state=0).sort_index()
+    # float32 evaluation passes for a Dataset, float64 for small arrays
+    np.testing.assert_allclose(lazy["noise_score"], array["noise_score"], atol=1e-6)
+    assert (lazy["corrected_label"] == array["corrected_label"]).all()
+
+
 def test_dataset_of_pairs_needs_no_y_and_scores_against_its_labels(digits):
     X, y = digits
     pairs = Pairs(X, y)

@@ -93,7 +93,8 @@ def read_results(path):
     """
     if not path.exists():
         return [], []
-    text = path.read_text(encoding="utf-8")
+    # utf-8-sig: a file saved by a spreadsheet program may start with a BOM
+    text = path.read_text(encoding="utf-8-sig")
     if not text.strip():
         return [], []
     dropped = []
@@ -105,7 +106,14 @@ def read_results(path):
         raise ValueError(f"{path} has the columns {', '.join(reader.fieldnames or ())} "
                          f"on line 1, not the benchmark's ({', '.join(RECORD_FIELDS)}).")
     results = []
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as error:  # e.g. a field longer than csv's limit
+            raise ValueError(f"{path}, line {reader.line_num}: {error}.") from None
         try:
             results.extend(from_records([row]))
         except (TypeError, ValueError):

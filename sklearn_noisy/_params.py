@@ -7,12 +7,21 @@ checked against ``_parameter_constraints`` at fit time. :class:`SklearnParameter
 gives a skorch net the latter and keeps skorch's routed parameters.
 """
 
+import difflib
+
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import validate_parameter_constraints
 
 #: Prefixes of the skorch-style ``prefix__name=value`` keyword parameters.
 ROUTED_PREFIXES = ("module__", "optimizer__", "callbacks__", "iterator_train__",
                    "iterator_valid__", "compile__")
+
+
+def _did_you_mean(names, known):
+    """``" (did you mean 'x'?)"`` for the known names closest to ``names``."""
+    close = [match for name in names
+             for match in difflib.get_close_matches(name, sorted(known), n=1)]
+    return f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
 
 
 def signature_param_names(cls):
@@ -90,8 +99,8 @@ class SklearnParameters:
             else:
                 raise ValueError(
                     f"Invalid parameter {key!r} for estimator "
-                    f"{self.__class__.__name__}. Valid parameters are: "
-                    f"{sorted(valid)!r}."
+                    f"{self.__class__.__name__}{_did_you_mean([key], valid)}. Valid "
+                    f"parameters are: {sorted(valid)!r}."
                 )
         for name, sub_params in nested.items():
             getattr(self, name).set_params(**sub_params)
@@ -119,9 +128,9 @@ class SklearnParameters:
         )
         if unknown:
             raise ValueError(
-                f"{self.__class__.__name__} got unexpected parameter(s) {unknown}; "
-                "extra keyword parameters must be routed ones starting with "
-                f"{', '.join(ROUTED_PREFIXES)}."
+                f"{self.__class__.__name__} got unexpected parameter(s) {unknown}"
+                f"{_did_you_mean(unknown, signature)}; extra keyword parameters must be "
+                f"routed ones starting with {', '.join(ROUTED_PREFIXES)}."
             )
 
     def _check_params(self):

@@ -145,6 +145,15 @@ def test_unknown_routed_parameter_is_rejected(data):
         CrossEntropyClassifier().set_params(not_a_parameter=1)
 
 
+def test_a_misspelt_parameter_gets_the_closest_name():
+    from sklearn_noisy import SEALClassifier
+
+    with pytest.raises(ValueError, match=r"\['n_iteration'\] \(did you mean 'n_iterations'\?\)"):
+        SEALClassifier(n_iteration=3).fit(np.zeros((4, 2)), [0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"'n_iteration'.*\(did you mean 'n_iterations'\?\)"):
+        SEALClassifier().set_params(n_iteration=3)
+
+
 def test_same_seed_same_predictions_and_global_rng_untouched(data):
     X, y = data
     torch.manual_seed(123)

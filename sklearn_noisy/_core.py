@@ -351,8 +351,8 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         device = check_device(self.device)
         X, encoded, labels = self._prepare_training_data(X, y)
         randomness = FitRandomness(draw_seed(self.random_state), device)
-        if isinstance(X, LazyFeatures):
-            X.seed = derived_seed(randomness.seed, "loader")
+        if not isinstance(X, torch.Tensor):
+            X = self._lazy_features(X, seed=derived_seed(randomness.seed, "loader"))
         data = FitData(X, encoded, labels, len(self.classes_), randomness,
                        split=self._split(X, labels, randomness))
         with randomness.global_section():

@@ -43,7 +43,7 @@ class InputPreparation:
 
         Returns
         -------
-        X : torch.Tensor on ``self.device``, or LazyFeatures for a Dataset
+        X : torch.Tensor on ``self.device``, or the Dataset, checked
         y : torch.Tensor of int64 on ``self.device``
             Labels encoded as ``0 .. n_classes - 1``.
         labels : ndarray
@@ -90,13 +90,14 @@ class InputPreparation:
         # What validate_data records for arrays.
         self.n_features_in_ = self.input_shape_[0] if self.input_shape_ else 1
         vars(self).pop("feature_names_in_", None)
-        return self._lazy_features(dataset), encoded, y
+        return dataset, encoded, y
 
-    def _lazy_features(self, dataset):
+    def _lazy_features(self, dataset, seed=0):
+        """The Dataset's loader; ``seed`` seeds its worker processes."""
         return LazyFeatures(
             dataset, self.input_shape_, self.input_dtype_, check_device(self.device),
             train_loader_params=self.get_params_for("iterator_train"),
-            eval_loader_params=self.get_params_for("iterator_valid"))
+            eval_loader_params=self.get_params_for("iterator_valid"), seed=seed)
 
     def _encode_labels(self, y):
         check_classification_targets(y)

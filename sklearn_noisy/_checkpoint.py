@@ -30,14 +30,23 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 def describe(value):
     """A description of ``value`` that is the same in every process.
 
-    Classes and functions are described by their qualified name (a closure
-    also by the values it captured), ``functools.partial`` objects and bound
-    methods by what they bind, a ``torch.nn.Module`` instance by its
-    architecture (its ``repr``) and the bytes of its ``state_dict``, tensors
-    by the bytes they hold, lists, tuples, sets and dicts item by item,
-    objects with ``get_params`` (skorch callbacks, scikit-learn estimators)
-    by their type and parameters, and any other object by its type and
-    ``repr``, or by its attributes when its ``repr`` holds a memory address.
+    It describes what ``value`` does, not how it prints:
+
+    * classes and functions by their qualified name (a closure also by the
+      values it captured), ``functools.partial`` objects and bound methods by
+      what they bind;
+    * a ``torch.nn.Module`` instance by its architecture (its ``repr``), the
+      bytes of its ``state_dict`` and the plain attributes of every submodule
+      (a ``scale`` that ``forward`` reads);
+    * tensors by the bytes they hold; lists, tuples, sets and dicts item by
+      item;
+    * objects with ``get_params`` (skorch callbacks, scikit-learn
+      estimators) by their type and parameters;
+    * a folder of images (a Dataset with ``root`` and ``samples``, as
+      :class:`~sklearn_noisy.datasets.ImageFolder` and torchvision's have)
+      also by the path, size and modification time of every file;
+    * any other object by its type and all its attributes, recursively, or,
+      without attributes, by its ``repr``.
 
     Parameters
     ----------
@@ -51,14 +60,15 @@ def describe(value):
     Raises
     ------
     ValueError
-        If ``value`` or a part of it cannot be described: a lambda, or an
-        object whose ``repr`` holds a memory address and that has no
-        attributes to describe it by.
+        If ``value`` or a part of it cannot be described reliably, naming
+        where that part sits: a lambda or a function defined inside another
+        function, or an object without attributes whose ``repr`` holds a
+        memory address.
     """
-    return _describe(value, frozenset())
+    return _describe(value, frozenset(), "")
 
 
-def _describe(value, enclosing):
+def _describe(value, enclosing, where):
     if value is None or isinstance(value, (numbers.Number, str, bytes, np.ndarray)):
         return value
     if isinstance(value, torch.Tensor):
@@ -70,55 +80,98 @@ def _describe(value, enclosing):
         return "<enclosing value>"
     enclosing = enclosing | {id(value)}
 
-    def part(item):
-        return _describe(item, enclosing)
+    def part(item, name):
+        return _describe(item, enclosing, f"{where}{name}")
 
     if isinstance(value, types.FunctionType):
-        if value.__name__ == "<lambda>":
+        if value.__name__ == "<lambda>" or "<locals>" in value.__qualname__:
+            kind = "a lambda" if value.__name__ == "<lambda>" else (
+                f"the local function {value.__qualname__}")
             raise ValueError(
-                "a lambda cannot be described: all lambdas share one name, so two "
-                "different ones would share checkpoints. Define the function with "
-                "def, or use functools.partial")
+                f"{kind}{_at(where)} cannot be described: functions without a name "
+                "of their own in their module could be told apart only by their "
+                "code. Define it with def at the top level of a module, or use "
+                "functools.partial")
         if value.__closure__ is None:
             return _qualified_name(value)
         captured = [cell.cell_contents for cell in value.__closure__]
-        return [_qualified_name(value), *map(part, captured)]
+        return [_qualified_name(value),
+                *(part(item, f".<captured {index}>") for index, item in enumerate(captured))]
     if isinstance(value, types.BuiltinFunctionType):
         return _qualified_name(value)
     if isinstance(value, types.MethodType):
-        return [part(value.__self__), value.__func__.__qualname__]
+        return [part(value.__self__, ".__self__"), value.__func__.__qualname__]
     if isinstance(value, functools.partial):
-        return ["functools.partial", part(value.func), part(value.args),
-                part(value.keywords)]
+        return ["functools.partial", part(value.func, ".func"), part(value.args, ".args"),
+                part(value.keywords, ".keywords")]
     if isinstance(value, torch.nn.Module):
-        return [_qualified_name(type(value)), _repr_without_address(repr(value)),
-                part(value.state_dict())]
+        attributes = []
+        for module_name, module in value.named_modules():
+            prefix = f".{module_name}" if module_name else ""
+            attributes.append([module_name, sorted(
+                ([name, part(item, f"{prefix}.{name}")]
+                 for name, item in _plain_attributes(module).items()), key=_first)])
+        # The repr shows the architecture; one that holds an address (a
+        # function in it) is left to the attributes, which describe it.
+        architecture = repr(value)
+        return [_qualified_name(type(value)),
+                None if _ADDRESS.search(architecture) else architecture,
+                part(value.state_dict(), ".state_dict()"), attributes]
     if isinstance(value, Mapping):
-        return sorted(([repr(key), part(item)] for key, item in value.items()),
+        return sorted(([repr(key), part(item, f"[{key!r}]")] for key, item in value.items()),
                       key=lambda pair: pair[0])
     if isinstance(value, (list, tuple)):
-        return [part(item) for item in value]
+        return [part(item, f"[{index}]") for index, item in enumerate(value)]
     if isinstance(value, (set, frozenset)):
-        return sorted(map(part, value), key=repr)
+        return sorted((part(item, "[...]") for item in value), key=repr)
     if hasattr(value, "get_params"):
-        return [_qualified_name(type(value)), part(value.get_params(deep=False))]
-    text = repr(value)
-    if _ADDRESS.search(text) and isinstance(getattr(value, "__dict__", None), dict):
-        return [_qualified_name(type(value)), part(vars(value))]
-    return [_qualified_name(type(value)), _repr_without_address(text)]
+        return [_qualified_name(type(value)), part(value.get_params(deep=False), "")]
+    attributes = getattr(value, "__dict__", None)
+    if isinstance(attributes, dict):
+        description = [_qualified_name(type(value)),
+                       sorted(([name, part(item, f".{name}")]
+                               for name, item in attributes.items()), key=_first)]
+        if hasattr(value, "root") and isinstance(attributes.get("samples"), list):
+            description.append(_image_files(value.samples))
+        return description
+    return [_qualified_name(type(value)), _repr_without_address(repr(value), where)]
+
+
+def _first(pair):
+    return pair[0]
+
+
+def _at(where):
+    return f" (at {where.lstrip('.')})" if where else ""
+
+
+def _plain_attributes(module):
+    """A module's own attributes other than torch's bookkeeping and submodules."""
+    return {name: item for name, item in vars(module).items()
+            if not name.startswith("_") and name != "training"}
+
+
+def _image_files(samples):
+    """Path, size and modification time of every file of an image folder."""
+    files = []
+    for sample in samples:
+        path = sample[0] if isinstance(sample, (tuple, list)) else sample
+        status = os.stat(path)
+        files.append([str(path), status.st_size, status.st_mtime_ns])
+    return files
 
 
 def _qualified_name(obj):
     return f"{obj.__module__}.{obj.__qualname__}"
 
 
-def _repr_without_address(text):
+def _repr_without_address(text, where=""):
     if _ADDRESS.search(text):
         raise ValueError(
-            f"{text} cannot be described: its repr holds a memory address, which "
-            "differs from process to process, and it has no get_params method or "
-            "attributes to describe it by instead. Give its class a __repr__ that "
-            "shows its settings")
+            f"{text}{_at(where)} cannot be described: its repr holds a memory "
+            "address, which differs from process to process, and it has no "
+            "get_params method or attributes to describe it by instead. Give its "
+            "class a __repr__ that shows its settings")
     return text
 
 

@@ -36,7 +36,9 @@ from .losses import DMILoss
 # that a finished fit can be extended by more iterations, device so that a
 # fit can resume on another machine. Every other parameter, including ones
 # added later, is fingerprinted.
-_NOT_IN_FINGERPRINT = ("checkpoint_dir", "n_iterations", "verbose", "device")
+# What does not change the result: where it is written, how long it runs, what
+# it prints, and the engine (device, an accelerate Accelerator).
+_NOT_IN_FINGERPRINT = ("checkpoint_dir", "n_iterations", "verbose", "device", "accelerator")
 
 
 @fill_docstring(

@@ -1,5 +1,6 @@
 """SEALClassifier's checkpoints: what identifies one, damaged files, durability."""
 
+import copy
 import os
 import pickle
 import stat
@@ -8,6 +9,7 @@ import sys
 import threading
 import warnings
 
+import joblib
 import numpy as np
 import pytest
 import torch
@@ -410,3 +412,103 @@ def test_a_full_disk_names_the_checkpoint_and_keeps_the_previous_one(tmp_path, m
     monkeypatch.undo()
     assert torch.load(path, weights_only=True) == {"history": [1]}
     assert [p.name for p in tmp_path.iterdir()] == ["seal-x.pt"]  # no temporary left
+
+
+# ---------------------------------------------------------------------------
+# what a description covers
+# ---------------------------------------------------------------------------
+def _image_folder(root):
+    from PIL import Image
+
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        for index in range(2):
+            pixels = np.full((4, 4, 3), 60 * index + (name == "b") * 100, dtype=np.uint8)
+            Image.fromarray(pixels).save(root / name / f"{index}.png")
+    return root
+
+
+def _digest(value):
+    # what a checkpoint's name is made of (a description may hold arrays)
+    return joblib.hash(describe(value))
+
+
+def _halve(X):
+    return X / 2
+
+
+def _double(X):
+    return X * 2
+
+
+def test_an_image_folder_is_described_by_its_files_and_its_transform(tmp_path):
+    from PIL import Image
+
+    from sklearn_noisy.datasets import ImageFolder
+
+    root = _image_folder(tmp_path / "images")
+    first = _digest(ImageFolder(root, transform=_halve))
+    assert _digest(ImageFolder(root, transform=_halve)) == first
+    assert _digest(ImageFolder(root, transform=_double)) != first
+    # a file replaced by another image of the same name: same count, same repr
+    Image.fromarray(np.zeros((4, 4, 3), dtype=np.uint8)).save(root / "a" / "0.png")
+    os.utime(root / "a" / "0.png", ns=(1, 1))
+    assert _digest(ImageFolder(root, transform=_halve)) != first
+    # a file renamed
+    renamed = _digest(ImageFolder(root, transform=_halve))
+    (root / "b" / "1.png").rename(root / "b" / "2.png")
+    assert _digest(ImageFolder(root, transform=_halve)) != renamed
+
+
+class Scaled(torch.nn.Module):
+    def __init__(self, scale):
+        super().__init__()
+        self.linear = torch.nn.Linear(3, 2)
+        self.scale = scale
+
+    def forward(self, X):
+        return self.linear(X) * self.scale
+
+
+def test_a_module_is_described_with_the_plain_attributes_forward_reads():
+    torch.manual_seed(0)
+    module = Scaled(1.0)
+    other = copy.deepcopy(module)
+    other.scale = 1000.0
+    assert describe(module) == describe(copy.deepcopy(module))
+    assert describe(module) != describe(other)
+
+
+class Wrapper:
+    """A transform that wraps a function, with a repr that does not show it."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, X):
+        return self.function(X)
+
+    def __repr__(self):
+        return "Wrapper()"
+
+
+def test_a_lambda_or_local_function_inside_an_object_is_refused_where_it_sits():
+    with pytest.raises(ValueError, match=r"a lambda \(at \[0\]\.function\)"):
+        describe([Wrapper(lambda X: X * 2)])
+
+    def local(X):
+        return X * 3
+    with pytest.raises(ValueError, match=r"local function .*local.*\(at function\)"):
+        describe(Wrapper(local))
+    assert describe(Wrapper(_double)) != describe(Wrapper(_halve))
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_torchvision_lambdas_are_refused(version):
+    transforms = pytest.importorskip(
+        "torchvision.transforms" if version == "v1" else "torchvision.transforms.v2")
+    with pytest.raises(ValueError, match="a lambda"):
+        describe(transforms.Lambda(lambda X: X * 2))
+    assert (describe(transforms.Compose([transforms.Lambda(_double)]))
+            != describe(transforms.Compose([transforms.Lambda(_halve)])))
+

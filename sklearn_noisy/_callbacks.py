@@ -2,6 +2,8 @@
 
 import copy
 
+import torch
+
 from skorch.callbacks import Callback
 
 from .augmentations import with_generator
@@ -32,4 +34,12 @@ class TrainAugmentation(Callback):
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if training:
             inputs, _ = batch
-            inputs["X"] = self.augment_(inputs["X"])
+            X = inputs["X"]
+            augmented = self.augment_(X)
+            if not (isinstance(augmented, torch.Tensor) and augmented.shape == X.shape):
+                got = (f"a tensor of shape {tuple(augmented.shape)}"
+                       if isinstance(augmented, torch.Tensor) else type(augmented).__name__)
+                raise ValueError(
+                    f"augmentation={self.augmentation!r} must return a tensor of the "
+                    f"batch's shape {tuple(X.shape)}, on its device; it returned {got}.")
+            inputs["X"] = augmented

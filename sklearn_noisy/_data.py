@@ -224,4 +224,6 @@ def is_training_data(X):
     """
     while isinstance(X, Subset):
         X = X.dataset
-    return isinstance(X, (TrainingData, Mapping))
+    # a batch's inputs, as skorch hands them to the net
+    batch = isinstance(X, Mapping) and "X" in X and "index" in X
+    return isinstance(X, TrainingData) or batch

@@ -20,6 +20,7 @@ from ._validation import (
     as_input_tensor,
     check_device,
     refuse_empty_axes,
+    refuse_mapping,
     refuse_missing_labels,
     refuse_sparse,
     to_host,
@@ -51,6 +52,7 @@ class InputPreparation:
         """
         if is_user_dataset(X) and not is_training_data(X):
             return self._prepare_training_dataset(X, y)
+        refuse_mapping(X)
         refuse_sparse(X)
         if y is None:
             raise ValueError(
@@ -132,6 +134,7 @@ class InputPreparation:
                     f"{self.__class__.__name__} was fitted on samples of shape "
                     f"{self.input_shape_}.")
             return self._lazy_features(X)
+        refuse_mapping(X)
         refuse_sparse(X)
         X = validate_data(
             self,

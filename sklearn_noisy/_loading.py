@@ -62,6 +62,12 @@ def dataset_labels(dataset):
             f"first item of {type(dataset).__name__} is a {type(first).__name__}. "
             "Pass the labels as y.")
     labels = [first[1]] + [dataset[index][1] for index in range(1, len(dataset))]
+    for index, label in enumerate(labels):
+        if np.ndim(label.cpu() if isinstance(label, torch.Tensor) else label) != 0:
+            raise ValueError(
+                f"Item {index} of the Dataset passed as X has a label of shape "
+                f"{tuple(np.shape(label))}; each item needs one class label (for a "
+                "one-hot label, its argmax).")
     return np.asarray([
         label.item() if isinstance(label, torch.Tensor) else label for label in labels
     ])

@@ -3,6 +3,7 @@
 import numbers
 import sys
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -52,6 +53,15 @@ def to_host(data):
             data = data.float()
         return data.detach().cpu().numpy()
     return data
+
+
+def refuse_mapping(X):
+    """Raise a TypeError for a dict (or other mapping) passed as X."""
+    if isinstance(X, Mapping):
+        raise TypeError(
+            f"X is a {type(X).__name__} (keys {abbreviate(list(X))}); pass an array, "
+            "a DataFrame, a tensor or a torch Dataset. A dict of columns becomes a "
+            "DataFrame with pandas.DataFrame(X).")
 
 
 def refuse_sparse(X):

@@ -354,3 +354,29 @@ def test_repr_shows_the_changed_parameters_fitted_or_not(data):
     assert repr(clf.fit(X, y)) == "SEALClassifier(max_epochs=2, n_iterations=1)"
     assert repr(CrossEntropyClassifier(module__dropout=0.2)) == (
         "CrossEntropyClassifier(module__dropout=0.2)")
+
+
+def test_a_dict_as_X_is_refused_with_what_to_pass(data):
+    X, y = data
+    columns = {f"f{i}": X[:, i] for i in range(X.shape[1])}
+    with pytest.raises(TypeError, match=r"X is a dict .*pandas.DataFrame\(X\)"):
+        CrossEntropyClassifier(**FAST).fit(columns, y)
+    clf = CrossEntropyClassifier(**FAST).fit(pd.DataFrame(columns), y)
+    with pytest.raises(TypeError, match="X is a dict"):
+        clf.predict(columns)
+
+
+def _first_two_features(X):
+    return X[:, :2]
+
+
+def _to_numpy(X):
+    return X.numpy()
+
+
+@pytest.mark.parametrize("augmentation, returned", [
+    (_first_two_features, r"a tensor of shape \(\d+, 2\)"), (_to_numpy, "ndarray")])
+def test_an_augmentation_that_changes_the_batch_is_named(data, augmentation, returned):
+    X, y = data
+    with pytest.raises(ValueError, match=rf"augmentation=.* shape \(\d+, 8\).* {returned}"):
+        CrossEntropyClassifier(augmentation=augmentation, **FAST).fit(X, y)

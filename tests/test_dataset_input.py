@@ -116,6 +116,13 @@ def test_inputs_of_another_shape_are_named(digits):
         CrossEntropyClassifier(max_epochs=1, random_state=0).fit(Ragged(X), y)
 
 
+def test_one_hot_labels_in_a_dataset_are_refused_with_what_to_do(digits):
+    X, y = digits
+    one_hot_pairs = TensorDataset(torch.from_numpy(X), torch.eye(10)[torch.from_numpy(y)])
+    with pytest.raises(ValueError, match=r"Item 0 .* label of shape \(10,\).*argmax"):
+        CrossEntropyClassifier(max_epochs=1).fit(one_hot_pairs)
+
+
 def test_find_label_issues_takes_a_dataset_like_its_array(digits):
     from sklearn_noisy import find_label_issues
 

@@ -282,6 +282,45 @@ def test_truncated_gz_idx_file_is_refused(tmp_path):
         load_image_files(tmp_path)
 
 
+def test_a_gz_idx_file_is_never_decompressed_beyond_its_header(tmp_path):
+    import tracemalloc
+
+    _mnist_folder(tmp_path)
+    path = tmp_path / "train-images-idx3-ubyte"
+    header = path.read_bytes()[:16]  # 6 images of 28 x 28 announced
+    # 64 MB of zeros behind it compress to about 64 kB
+    bomb = gzip.compress(header + bytes(6 * 28 * 28) + bytes(64 << 20), compresslevel=9)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(bomb)
+    path.unlink()
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"announces shape \(6, 28, 28\).* more bytes"):
+            load_image_files(tmp_path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
+
+
+@pytest.mark.parametrize("extra, shape", [(1 << 20, (4, 4)), (0, (4096, 4096))])
+def test_an_npz_member_unlike_its_header_is_refused_before_loading(tmp_path, extra, shape):
+    import io
+    import zipfile
+
+    def member(array, shape, extra):
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            buffer, {"descr": "<f4", "fortran_order": False, "shape": shape})
+        return buffer.getvalue() + array.astype("<f4").tobytes() + bytes(extra)
+
+    path = tmp_path / "data.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("X.npy", member(np.zeros((4, 4)), shape, extra))
+        archive.writestr("y.npy", member(np.zeros(4), (4,), 0))
+    with pytest.raises(ValueError, match=r"X.npy declares an array of shape .* damaged"):
+        load_image_files(path)
+
+
 def test_idx_images_and_labels_of_different_lengths_are_refused(tmp_path):
     _mnist_folder(tmp_path)
     _write_idx(tmp_path / "train-labels-idx1-ubyte", [0, 1])

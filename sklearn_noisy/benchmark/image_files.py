@@ -126,6 +126,7 @@ def _load_npz(path):
     try:
         with loaded as npz:
             names = sorted(npz.files)
+            _check_declared_sizes(npz.zip, path)
             arrays = {name: npz[name] for name in names
                       if name in ("X", "y", "x_train", "y_train", "x_test", "y_test")}
     except damaged as error:
@@ -247,31 +248,74 @@ def _load_mnist(folder, files):
     return parts
 
 
+def _check_declared_sizes(archive, path):
+    """Refuse an archive member whose size differs from what its .npy header declares.
+
+    numpy reads exactly what a header declares; checked against the size the
+    archive records, a member cannot hold, nor decompress to, anything else.
+    """
+    for info in archive.infolist():
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = read_header(member)
+            header_size = member.tell()
+        if dtype.hasobject:
+            continue  # refused by np.load without pickles
+        declared = math.prod(shape) * dtype.itemsize
+        if header_size + declared != info.file_size:
+            raise ValueError(
+                f"{path}: {info.filename} declares an array of shape {shape} and dtype "
+                f"{dtype} ({declared} bytes) but holds {info.file_size - header_size} "
+                "bytes: the archive is damaged.")
+
+
 def _read_idx(path):
-    """The uint8 array of an IDX file, after checking its header against its size."""
+    """The uint8 array of an IDX file, after checking its header against its size.
+
+    No more than the header announces is ever read (plus one byte, to find
+    data beyond it), so a small ``.gz`` file cannot decompress to gigabytes.
+    """
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as handle:
-            data = handle.read()
+            head = handle.read(4)
+            if len(head) < 4 or head[:2] != b"\x00\x00" or head[2] != 0x08:
+                raise ValueError(
+                    f"{path} is not an unsigned-byte IDX file: it starts with "
+                    f"{head.hex()}, not 000008 and a dimension count.")
+            dims = handle.read(4 * head[3])
+            if head[3] == 0 or len(dims) < 4 * head[3]:
+                raise ValueError(f"{path} has a broken IDX header.")
+            shape = tuple(int.from_bytes(dims[i:i + 4], "big")
+                          for i in range(0, len(dims), 4))
+            expected = math.prod(shape)  # Python ints: np.prod would wrap in int64
+            data = _read_at_most(handle, expected + 1)
     except (OSError, EOFError) as error:  # truncated .gz, gzip.BadGzipFile
         raise ValueError(f"{path} cannot be read: {error}") from error
     except zlib.error as error:  # a corrupt deflate stream inside the .gz
         raise ValueError(
             f"{path} cannot be read: its compressed data is corrupt ({error}).") from error
-    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != 0x08:
-        raise ValueError(
-            f"{path} is not an unsigned-byte IDX file: it starts with {data[:4].hex()}, "
-            "not 000008 and a dimension count.")
-    offset = 4 + 4 * data[3]
-    if data[3] == 0 or len(data) < offset:
-        raise ValueError(f"{path} has a broken IDX header.")
-    shape = tuple(int.from_bytes(data[i:i + 4], "big") for i in range(4, offset, 4))
-    expected = math.prod(shape)  # Python ints: np.prod would wrap around in int64
-    if len(data) - offset != expected:
+    if len(data) != expected:
+        found = f"{len(data)} bytes" if len(data) <= expected else "more bytes"
         raise ValueError(
             f"{path} is truncated or damaged: its header announces shape {shape} "
-            f"({expected} bytes) but {len(data) - offset} bytes follow it.")
-    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
+            f"({expected} bytes) but {found} follow it.")
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape)
+
+
+def _read_at_most(handle, size, chunk=1 << 24):
+    """Up to ``size`` bytes of ``handle``, read in chunks: memory follows what is
+    there, not what a header announces."""
+    parts, total = [], 0
+    while total < size:
+        part = handle.read(min(chunk, size - total))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+    return b"".join(parts)
 
 
 class _ArrayUnpickler(pickle.Unpickler):

@@ -108,6 +108,26 @@ def sample_rows(proba, rng):
     return np.minimum((cumulative < draws[:, None]).sum(axis=1), proba.shape[1] - 1)
 
 
+def sample_from_transition(matrix, y, rng):
+    """For every label ``y[i]``, draw a column of row ``y[i]`` of ``matrix``.
+
+    The same draws as ``sample_rows(matrix[y], rng)``, in O(n + K) memory
+    beside the K x K matrix instead of O(n K): the samples are taken class by
+    class, each class's row cumulated once.
+    """
+    draws = rng.random_sample(len(y))
+    noisy = np.empty(len(y), dtype=np.intp)
+    order = np.argsort(y, kind="stable")
+    starts = np.searchsorted(y[order], np.arange(len(matrix) + 1))
+    for label in range(len(matrix)):
+        members = order[starts[label]:starts[label + 1]]
+        if len(members):
+            cumulative = matrix[label].cumsum()
+            noisy[members] = np.searchsorted(
+                cumulative, draws[members] * cumulative[-1], side="left")
+    return np.minimum(noisy, matrix.shape[1] - 1)
+
+
 def refuse_unless_one_vs_all(encoding):
     """A 2-D ``y`` is a one-vs-all encoding only with one 1 and 0s in each row.
 
@@ -640,7 +660,7 @@ class CCNLabelCorruptor(_LabelCorruptor):
     def _corrupt(self, X, y, classes, rng):
         matrix = self._transition(classes)
         self.transition_ = matrix
-        return sample_rows(matrix[y], rng), 1.0 - matrix[y, y]
+        return sample_from_transition(matrix, y, rng), 1.0 - matrix[y, y]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

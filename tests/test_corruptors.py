@@ -20,7 +20,7 @@ from sklearn_noisy import (
     IDNLabelCorruptor,
     SEALClassifier,
 )
-from sklearn_noisy.corruptors import CIFAR100_COARSE_LABELS, sample_rows
+from sklearn_noisy.corruptors import CIFAR100_COARSE_LABELS, sample_from_transition, sample_rows
 
 
 @pytest.fixture(scope="module")
@@ -595,3 +595,13 @@ def test_ctrl_c_in_the_first_epoch_of_the_idn_network_averages_what_it_trained()
     assert corruptor.average_softmax_.shape == (len(y), len(np.unique(y)))
     np.testing.assert_allclose(corruptor.average_softmax_.sum(axis=1), 1, rtol=1e-5)
     assert corruptor.noise_mask_.sum() == round(0.3 * len(y))
+
+
+@pytest.mark.parametrize("n_classes", [2, 7, 300])
+def test_class_by_class_sampling_draws_what_row_by_row_sampling_draws(n_classes):
+    rng = np.random.RandomState(n_classes)
+    matrix = rng.dirichlet(np.full(n_classes, 0.3), size=n_classes)
+    y = rng.randint(0, n_classes, size=2000)
+    np.testing.assert_array_equal(
+        sample_from_transition(matrix, y, np.random.RandomState(1)),
+        sample_rows(matrix[y], np.random.RandomState(1)))

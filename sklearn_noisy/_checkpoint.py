@@ -33,8 +33,8 @@ def describe(value):
     It describes what ``value`` does, not how it prints:
 
     * classes and functions by their qualified name (a closure also by the
-      values it captured), ``functools.partial`` objects and bound methods by
-      what they bind;
+      values it captured, a function with default arguments also by them),
+      ``functools.partial`` objects and bound methods by what they bind;
     * a ``torch.nn.Module`` instance by its architecture (its ``repr``), the
       bytes of its ``state_dict`` and the plain attributes of every submodule
       (a ``scale`` that ``forward`` reads);
@@ -61,9 +61,8 @@ def describe(value):
     ------
     ValueError
         If ``value`` or a part of it cannot be described reliably, naming
-        where that part sits: a lambda or a function defined inside another
-        function, or an object without attributes whose ``repr`` holds a
-        memory address.
+        where that part sits: a lambda, or an object without attributes whose
+        ``repr`` holds a memory address.
     """
     return _describe(value, frozenset(), "")
 
@@ -84,19 +83,21 @@ def _describe(value, enclosing, where):
         return _describe(item, enclosing, f"{where}{name}")
 
     if isinstance(value, types.FunctionType):
-        if value.__name__ == "<lambda>" or "<locals>" in value.__qualname__:
-            kind = "a lambda" if value.__name__ == "<lambda>" else (
-                f"the local function {value.__qualname__}")
+        if value.__name__ == "<lambda>":
             raise ValueError(
-                f"{kind}{_at(where)} cannot be described: functions without a name "
-                "of their own in their module could be told apart only by their "
-                "code. Define it with def at the top level of a module, or use "
-                "functools.partial")
-        if value.__closure__ is None:
+                f"a lambda{_at(where)} cannot be described: all lambdas share one "
+                "name, so two different ones would share checkpoints. Define the "
+                "function with def, or use functools.partial")
+        if (value.__closure__ is None and value.__defaults__ is None
+                and value.__kwdefaults__ is None):
             return _qualified_name(value)
-        captured = [cell.cell_contents for cell in value.__closure__]
+        # A function made by another one (in a loop, a factory) is told apart
+        # by what it captured and by its default arguments.
+        captured = [cell.cell_contents for cell in value.__closure__ or ()]
         return [_qualified_name(value),
-                *(part(item, f".<captured {index}>") for index, item in enumerate(captured))]
+                *(part(item, f".<captured {index}>") for index, item in enumerate(captured)),
+                part(value.__defaults__, ".__defaults__"),
+                part(value.__kwdefaults__, ".__kwdefaults__")]
     if isinstance(value, types.BuiltinFunctionType):
         return _qualified_name(value)
     if isinstance(value, types.MethodType):

@@ -95,10 +95,12 @@ def empirical_transition_matrix(y_true, y_noisy, n_classes):
         Row ``i`` is the distribution of noisy labels among samples of true
         class ``i`` (a row of zeros for a class with no sample).
     """
-    counts = np.zeros((n_classes, n_classes))
-    np.add.at(counts, (y_true, y_noisy), 1)
-    totals = counts.sum(axis=1, keepdims=True)
-    return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    # One K x K array, counted and normalised in place: memory O(K^2 + n).
+    pairs = np.asarray(y_true, dtype=np.int64) * n_classes + np.asarray(y_noisy)
+    counts = np.bincount(pairs, weights=np.ones(len(pairs)), minlength=n_classes ** 2)
+    matrix = counts.astype(np.float64, copy=False).reshape(n_classes, n_classes)
+    matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1.0)
+    return matrix
 
 
 def sample_rows(proba, rng):

@@ -605,3 +605,23 @@ def test_class_by_class_sampling_draws_what_row_by_row_sampling_draws(n_classes)
     np.testing.assert_array_equal(
         sample_from_transition(matrix, y, np.random.RandomState(1)),
         sample_rows(matrix[y], np.random.RandomState(1)))
+
+
+def test_class_conditional_noise_with_thousands_of_classes_needs_memory_of_two_k_by_k():
+    import tracemalloc
+
+    n_classes, n_samples = 3000, 15000
+    y = np.arange(n_samples) % n_classes
+    X = np.zeros((n_samples, 1), dtype=np.float32)
+    square = n_classes ** 2 * 8  # one K x K matrix of float64: 72 MB
+    tracemalloc.start()
+    try:
+        corruptor = CCNLabelCorruptor(0.4, random_state=0)
+        corruptor.fit_resample(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # the transition matrix and the empirical one; not a row per sample (n x K)
+    assert peak < 2.5 * square
+    assert corruptor.transition_matrix_.shape == (n_classes, n_classes)
+    assert abs(corruptor.noise_rate_ - 0.4) < 0.02

@@ -239,7 +239,9 @@ def _noisy_label_indices(y_noisy, y_pred, n_classes):
 def _estimate_class_prior(noisy_indices, transition):
     n_classes = len(transition)
     noisy_prior = np.bincount(noisy_indices, minlength=n_classes) / len(noisy_indices)
-    prior, _ = nnls(transition.T, noisy_prior)
+    prior = _exact_nonnegative_solution(transition.T, noisy_prior)
+    if prior is None:
+        prior, _ = nnls(transition.T, noisy_prior)
     total = prior.sum()
     if not total > 0:
         # nnls gives w = 0 exactly when M @ noisy_prior = 0: every label seen
@@ -255,6 +257,23 @@ def _estimate_class_prior(noisy_indices, transition):
             "class_prior (the clean class prior) explicitly."
         )
     return prior / total
+
+
+def _exact_nonnegative_solution(matrix, target):
+    """``w >= 0`` with ``matrix @ w = target``, by one solve, or None.
+
+    Such a w is the least-squares solution under ``w >= 0`` that ``nnls``
+    would find after many active-set steps (each O(K^3): 4 s at K = 2,000);
+    the solve is one O(K^3) factorisation.
+    """
+    try:
+        solution = np.linalg.solve(matrix, target)
+    except np.linalg.LinAlgError:  # a singular matrix: leave it to nnls
+        return None
+    residual = np.abs(matrix @ solution - target).max()
+    if solution.min() < 0 or not residual <= 1e-12:
+        return None
+    return solution
 
 
 def _check_class_prior(class_prior, n_classes):

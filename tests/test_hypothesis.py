@@ -175,3 +175,23 @@ def test_a_prior_that_cannot_be_estimated_is_refused():
     assert given.min_ccn_error == 0.0 and given.epsilon == 0.0
     estimated = ccn_hypothesis_test([0, 1], [0, 1], degenerate)
     assert math.isfinite(estimated.epsilon) and estimated.min_ccn_error == 0.0
+
+
+def test_the_prior_estimate_is_the_nonnegative_least_squares_one():
+    from scipy.optimize import nnls
+
+    from sklearn_noisy.hypothesis import _estimate_class_prior
+
+    rng = np.random.RandomState(0)
+    fallbacks = 0
+    for _ in range(200):
+        n_classes = rng.randint(2, 30)
+        transition = (0.4 * rng.dirichlet(np.full(n_classes, 0.3), size=n_classes)
+                      + 0.6 * np.eye(n_classes))
+        noisy = rng.randint(0, n_classes, rng.randint(n_classes, 300))
+        frequencies = np.bincount(noisy, minlength=n_classes) / len(noisy)
+        expected, _ = nnls(transition.T, frequencies)
+        fallbacks += np.linalg.solve(transition.T, frequencies).min() < 0
+        np.testing.assert_allclose(_estimate_class_prior(noisy, transition),
+                                   expected / expected.sum(), atol=1e-12)
+    assert 0 < fallbacks < 200  # both the single solve and nnls were needed

@@ -20,7 +20,18 @@ from ._docstrings import fill_docstring
 
 
 def image_shape_with_channels(input_shape):
-    """``(C, H, W)`` of a sample shape given as ``(H, W)`` or ``(C, H, W)``."""
+    """``(C, H, W)`` of a sample shape given as ``(H, W)`` or ``(C, H, W)``.
+
+    Raises
+    ------
+    ValueError
+        For any other sample shape, such as flattened images.
+    """
+    if len(input_shape) not in (2, 3):
+        raise ValueError(
+            "this network takes images, samples of shape (H, W) or (C, H, W), but the "
+            f"samples have shape {tuple(input_shape)}. Flattened images need their "
+            "shape back first, e.g. X.reshape(len(X), 28, 28) for 784 pixels.")
     return (1, *input_shape) if len(input_shape) == 2 else tuple(input_shape)
 
 

@@ -192,3 +192,12 @@ def test_checkpoint_descriptions_tell_normalized_networks_apart():
         normalized(widened(2), (0.5,), (0.25,)))
     with pytest.raises(ValueError, match="lambda"):
         describe(normalized(lambda input_shape, n_classes: None, (0.5,), (0.25,)))
+
+
+def test_an_image_recipe_on_flattened_images_says_to_reshape_them():
+    from sklearn_noisy import SEALClassifier, paper_recipe
+
+    X = np.random.RandomState(0).rand(20, 784).astype(np.float32)
+    y = np.arange(20) % 10
+    with pytest.raises(ValueError, match=r"samples have shape \(784,\).*X\.reshape"):
+        SEALClassifier(**paper_recipe("seal", "mnist")).fit(X, y)

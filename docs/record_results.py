@@ -85,6 +85,7 @@ RECORDS = (
             "confusion-em:eta_floor=1e-5", "sln:correction_reference=corrected"), minutes=10),
     # user_guide/corruptors.rst
     Record("projection-scale", _bench("bench_projection_scale"), minutes=1, threads=None),
+    Record("many-classes", _bench("bench_many_classes"), minutes=2, threads=None),
     # user_guide/noisy_data.rst
     Record("label-issues-idn", _bench("bench_label_issues"), minutes=3),
     Record("label-issues-symmetric", _bench("bench_label_issues", "--noise", "symmetric",

@@ -33,8 +33,8 @@ class EpochSoftmaxAverage(Callback):
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         self.features_ = base_and_indices(dataset_train)[0].X_tensor
 
-    def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        self._record(net, base_and_indices(dataset_train)[0].X_tensor)
+    def on_epoch_end(self, net, **kwargs):
+        self._record(net, self.features_)
 
     def on_train_end(self, net, **kwargs):
         if not self.n_recorded_ and self.features_ is not None:

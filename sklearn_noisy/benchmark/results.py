@@ -106,18 +106,14 @@ def read_results(path):
         raise ValueError(f"{path} has the columns {', '.join(reader.fieldnames or ())} "
                          f"on line 1, not the benchmark's ({', '.join(RECORD_FIELDS)}).")
     results = []
-    rows = iter(reader)
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            break
-        except csv.Error as error:  # e.g. a field longer than csv's limit
-            raise ValueError(f"{path}, line {reader.line_num}: {error}.") from None
-        try:
-            results.extend(from_records([row]))
-        except (TypeError, ValueError):
-            dropped.append(reader.line_num)
+    try:
+        for row in reader:
+            try:
+                results.extend(from_records([row]))
+            except (TypeError, ValueError):
+                dropped.append(reader.line_num)
+    except csv.Error as error:  # e.g. a field longer than csv's limit
+        raise ValueError(f"{path}, line {reader.line_num}: {error}.") from None
     return results, sorted(dropped)
 
 

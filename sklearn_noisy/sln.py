@@ -7,12 +7,12 @@ request: a momentum model (an exponential moving average of the weights,
 SLN-MO) and label correction from the momentum model's predictions (SLN-MO-LC).
 """
 
+import copy
 import numbers
 
 import torch
 from skorch.callbacks import Callback
 from sklearn.utils._param_validation import Interval, StrOptions
-from torch.optim.swa_utils import AveragedModel
 
 from ._core import NoisyLabelClassifier
 from ._data import one_hot
@@ -200,7 +200,7 @@ class SLNClassifier(NoisyLabelClassifier):
         self.run_stage(data, "training", fields={"targets": given.clone()},
                         callbacks=callbacks)
         if momentum is not None:
-            self.module_.load_state_dict(momentum.averaged_.module.state_dict())
+            self.module_.load_state_dict(momentum.averaged_.state_dict())
         proba = self.eval_proba(data.X)
         self._set_noise_attributes(
             1.0 - (proba * given).sum(dim=1), proba.argmax(dim=1), data.y)
@@ -296,50 +296,62 @@ def warmed_up_decay(decay, n_updates):
     return min(decay, (1.0 + n_updates) / (10.0 + n_updates))
 
 
-def warmed_up_ema(decay):
-    """A ``multi_avg_fn`` for ``AveragedModel``: EMA with the warmed-up decay."""
+@torch.no_grad()
+def move_towards(averaged, current, weight):
+    """``a <- a + weight * (c - a)`` for every pair of tensors (a, c).
 
-    @torch.no_grad()
-    def ema_update(averaged, current, n_averaged):
-        # n_averaged counts the updates so far, the initial copy included.
-        weight = 1.0 - warmed_up_decay(decay, int(n_averaged))
-        if averaged[0].is_floating_point() or averaged[0].is_complex():
-            torch._foreach_lerp_(averaged, current, weight)
-        else:
-            # Integer buffers (BatchNorm's batch counter) cannot lerp.
-            for average, value in zip(averaged, current):
-                average.copy_(average * (1 - weight) + value * weight)
-
-    return ema_update
+    Integer buffers (BatchNorm's batch counter) cannot lerp; they get the
+    same update in floating point, truncated.
+    """
+    floats = [(a, c) for a, c in zip(averaged, current) if a.is_floating_point()]
+    if floats:
+        torch._foreach_lerp_([a for a, _ in floats], [c for _, c in floats], weight)
+    for a, c in zip(averaged, current):
+        if not a.is_floating_point():
+            a.copy_(a * (1 - weight) + c * weight)
 
 
 class MomentumModel(Callback):
     """Exponential moving average of the weights, after every training step.
 
-    Wraps :class:`torch.optim.swa_utils.AveragedModel` with the decay of
-    :func:`warmed_up_decay`; its first update copies the weights, as the
-    SLN authors' EMA starts from the network.
+    A copy of the network whose parameters and buffers move towards the
+    network's after every step, with the decay of :func:`warmed_up_decay`:
+    the update of :class:`torch.optim.swa_utils.AveragedModel` with
+    ``use_buffers=True``, but counted on the host, so that a step never
+    waits for the GPU. Its first update copies the weights, as the SLN
+    authors' EMA starts from the network.
 
     Attributes
     ----------
-    averaged_ : torch.optim.swa_utils.AveragedModel
+    averaged_ : torch.nn.Module
+        The averaged network.
+    n_updates_ : int
+        Updates so far, the first copy included.
     """
+
+    reads_batch_losses = False
 
     def __init__(self, decay):
         self.decay = decay
 
     def on_train_begin(self, net, **kwargs):
-        self.averaged_ = AveragedModel(
-            net.module_, multi_avg_fn=warmed_up_ema(self.decay), use_buffers=True
+        self.averaged_ = copy.deepcopy(net.module_)
+        self.n_updates_ = 0
+        self.tensor_pairs_ = (
+            [*self.averaged_.parameters(), *self.averaged_.buffers()],
+            [*net.module_.parameters(), *net.module_.buffers()],
         )
 
     def on_batch_end(self, net, training=False, **kwargs):
         if training:
-            self.averaged_.update_parameters(net.module_)
+            weight = (1.0 if self.n_updates_ == 0
+                      else 1.0 - warmed_up_decay(self.decay, self.n_updates_))
+            move_towards(*self.tensor_pairs_, weight)
+            self.n_updates_ += 1
 
     def proba(self, net, X):
         """Eval-mode softmax of the averaged network on the features X."""
-        return net.eval_proba(X, self.averaged_.module)
+        return net.eval_proba(X, self.averaged_)
 
 
 class LabelCorrection(Callback):

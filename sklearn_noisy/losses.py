@@ -104,5 +104,5 @@ def nt_xent_loss(z1, z2, temperature):
     similarity = z @ z.T / temperature
     similarity.fill_diagonal_(float("-inf"))
     n = len(z1)
-    partners = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    partners = torch.arange(2 * n, device=z.device).roll(n)
     return F.cross_entropy(similarity, partners)

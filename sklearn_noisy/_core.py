@@ -49,7 +49,7 @@ from ._data import (
     is_training_data,
 )
 from ._docstrings import fill_docstring
-from ._fit_loop import FastFitLoop, NonFiniteLoss, unimplemented_batch_hooks
+from ._fit_loop import FastFitLoop, NonFiniteLoss
 from ._inference import (
     EXACT_PREDICTION_ROWS,
     eval_softmax,
@@ -251,8 +251,18 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         """Shuffled index batches for training, in-order slices otherwise."""
         if training:
             data, _ = base_and_indices(dataset)
-            return ShuffledBatches(dataset, self.batch_size, data.shuffle_generator)
+            return ShuffledBatches(dataset, self.batch_size, data.shuffle_generator,
+                                   drop_last=self._drop_last())
         return SequentialBatches(dataset, self._inference_batch_size())
+
+    def _drop_last(self):
+        # skorch's name for it; the loaders of a Dataset never see it, the
+        # index batches are drawn here.
+        drop_last = self.get_params_for("iterator_train").get("drop_last", False)
+        if not isinstance(drop_last, (bool, np.bool_)):
+            raise ValueError(
+                f"iterator_train__drop_last must be True or False; got {drop_last!r}.")
+        return bool(drop_last)
 
     def _inference_batch_size(self):
         return max(self.batch_size, inference_batch_size(self.device, self.input_shape_))
@@ -352,11 +362,16 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         X, encoded, labels = self._prepare_training_data(X, y)
         randomness = FitRandomness(draw_seed(self.random_state), device)
         if not isinstance(X, torch.Tensor):
-            X = self._lazy_features(X, seed=derived_seed(randomness.seed, "loader"))
-        data = FitData(X, encoded, labels, len(self.classes_), randomness,
-                       split=self._split(X, labels, randomness))
-        with randomness.global_section():
-            self._fit_noisy(data, **method_inputs)
+            X = self._lazy_features(X, seed=derived_seed(randomness.seed, "loader"),
+                                    persistent=True)
+        try:
+            data = FitData(X, encoded, labels, len(self.classes_), randomness,
+                           split=self._split(X, labels, randomness))
+            with randomness.global_section():
+                self._fit_noisy(data, **method_inputs)
+        finally:
+            if isinstance(X, LazyFeatures):
+                X.close()
         self.stage_histories_ = data.stages
 
     # skorch's incremental training does not fit methods that need the whole
@@ -465,7 +480,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
             (name_, callback) for name_, callback in self.callbacks_
             if not any(callback is own for _, own in callbacks)
         ]
-        self.silent_batch_hooks_ = unimplemented_batch_hooks(self.callbacks_)
+        self.plan_batch_hooks()
         data.stages.append((name, self.history_))
         return dataset
 
@@ -481,7 +496,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         self.callbacks_ = (
             self.callbacks_[:position] + list(callbacks) + self.callbacks_[position:]
         )
-        self.silent_batch_hooks_ = unimplemented_batch_hooks(self.callbacks_)
+        self.plan_batch_hooks()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Cross-entropy of logits ``y_pred``.

@@ -163,14 +163,23 @@ class ShuffledBatches:
 
     Each iteration over the object is one epoch; the permutation is drawn on
     the data's device from ``generator``, so no host-device traffic occurs.
+    With ``drop_last`` the samples that do not fill a last batch sit out the
+    epoch (a different few every epoch), so every batch has the same shape.
     """
 
-    def __init__(self, dataset, batch_size, generator):
+    def __init__(self, dataset, batch_size, generator, drop_last=False):
         self.data, self.indices = base_and_indices(dataset)
         self.batch_size = batch_size
         self.generator = generator
+        self.drop_last = drop_last
+        if drop_last and self._n_samples() < batch_size:
+            raise ValueError(
+                f"iterator_train__drop_last=True leaves no batch: the training set has "
+                f"{self._n_samples()} samples, fewer than batch_size={batch_size}.")
 
     def __len__(self):
+        if self.drop_last:
+            return self._n_samples() // self.batch_size
         return -(-self._n_samples() // self.batch_size)
 
     def _n_samples(self):
@@ -183,7 +192,9 @@ class ShuffledBatches:
         if self.indices is not None:
             order = self.indices[order.to(self.indices.device)]
         batches = list(order.split(self.batch_size))
-        if len(batches) > 1 and len(batches[-1]) == 1:
+        if self.drop_last and len(batches[-1]) < self.batch_size:
+            batches.pop()
+        elif len(batches) > 1 and len(batches[-1]) == 1:
             # A batch of one sample breaks BatchNorm in training mode; the
             # sample joins the batch before it instead.
             batches[-2:] = [torch.cat(batches[-2:])]

@@ -5,15 +5,19 @@ measurable share of a fit. :class:`FastFitLoop` keeps skorch's loop, its
 notifications and its history records, and changes only how a batch is
 run: no optimizer closure, no notification of per-batch hooks that no
 callback implements, no inspection of the batch type, no ``train()`` walk
-over the submodules when the mode does not change. It also steps the
-optimizer through the float16 loss scaling and stops at a non-finite loss.
+over the submodules when the mode does not change, and no host
+synchronisation per batch on a GPU: the batch losses stay on the device
+until the end of the epoch unless a callback reads them per batch. It also
+steps the optimizer through the float16 loss scaling and stops at a
+non-finite loss.
 """
 
 import math
 
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EpochScoring, LRScheduler
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 from skorch.utils import TeeGenerator
 
 from ._history import BatchHistory
@@ -43,6 +47,25 @@ def unimplemented_batch_hooks(callbacks):
     )
 
 
+def reads_batch_losses(callback):
+    """Whether ``callback`` may read a batch's loss in ``on_batch_end``.
+
+    skorch's ``EpochScoring`` collects predictions, its ``LRScheduler``
+    reads the history only for ``ReduceLROnPlateau`` stepped every batch,
+    and callbacks that set ``reads_batch_losses = False`` (the methods'
+    own) say they do not read it; any other ``on_batch_end`` might.
+    """
+    hook = type(callback).on_batch_end
+    if hook is Callback.on_batch_end or hook is EpochScoring.on_batch_end:
+        return False
+    if hook is LRScheduler.on_batch_end:
+        policy = callback.policy
+        plateau = policy == "ReduceLROnPlateau" or (
+            isinstance(policy, type) and issubclass(policy, ReduceLROnPlateau))
+        return plateau and callback.step_every == "batch"
+    return getattr(callback, "reads_batch_losses", True)
+
+
 class FastFitLoop(NeuralNetClassifier):
     """A skorch classifier whose batches are ``(inputs, y)`` device tensors.
 
@@ -54,13 +77,23 @@ class FastFitLoop(NeuralNetClassifier):
         Built with the optimizer; scales the loss under float16.
     silent_batch_hooks_ : frozenset of str
         Per-batch hooks no callback implements, decided with the callbacks.
+    batch_losses_on_host_ : bool
+        Whether a callback reads each batch's loss as it ends; else the
+        losses reach the host once per epoch.
     """
 
     def initialize_callbacks(self):
         """skorch's callbacks, and which per-batch hooks they leave silent."""
         super().initialize_callbacks()
-        self.silent_batch_hooks_ = unimplemented_batch_hooks(self.callbacks_)
+        self.plan_batch_hooks()
         return self
+
+    def plan_batch_hooks(self):
+        """Decide, for the current ``callbacks_``, what each batch must notify
+        and whether its loss must reach the host at once."""
+        self.silent_batch_hooks_ = unimplemented_batch_hooks(self.callbacks_)
+        self.batch_losses_on_host_ = any(
+            reads_batch_losses(callback) for _, callback in self.callbacks_)
 
     def initialize_optimizer(self, *args, **kwargs):
         """skorch's optimizer, and the loss scaler of its steps."""
@@ -136,20 +169,44 @@ class FastFitLoop(NeuralNetClassifier):
 
         Same notifications and history records as skorch's; it skips
         ``skorch.dataset.get_len``, which inspects the batch type every
-        batch, and raises :class:`NonFiniteLoss` at a non-finite training
-        loss.
+        batch, keeps the batch losses on the device until the epoch ends
+        (unless ``batch_losses_on_host_``), and raises
+        :class:`NonFiniteLoss` at a non-finite training loss.
         """
         if iterator is None:
             return
-        batch_count = 0
-        for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            loss = step["loss"].item()
-            if training and not math.isfinite(loss):
-                raise NonFiniteLoss(loss)
-            self.history_.record_batch(prefix + "_loss", loss)
-            self.history_.record_batch(prefix + "_batch_size", len(batch[1]))
-            self.notify("on_batch_end", batch=batch, training=training, **step)
-            batch_count += 1
-        self.history_.record(prefix + "_batch_count", batch_count)
+        on_host = getattr(self, "batch_losses_on_host_", True)
+        records = list.__getitem__(self.history_, -1)["batches"]
+        first = len(records)
+        try:
+            for batch in iterator:
+                self.notify("on_batch_begin", batch=batch, training=training)
+                step = step_fn(batch, **fit_params)
+                loss = step["loss"].detach()
+                if on_host:
+                    loss = loss.item()
+                    if training and not math.isfinite(loss):
+                        raise NonFiniteLoss(loss)
+                self.history_.record_batch(prefix + "_loss", loss)
+                self.history_.record_batch(prefix + "_batch_size", len(batch[1]))
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+        finally:
+            # Also when interrupted: the history holds numbers, never tensors.
+            losses = losses_to_host(records[first:], prefix + "_loss")
+        if training:
+            for loss in losses:
+                if not math.isfinite(loss):
+                    raise NonFiniteLoss(loss)
+        self.history_.record(prefix + "_batch_count", len(records) - first)
+
+
+def losses_to_host(records, key):
+    """Replace the device losses under ``key`` in ``records`` by floats, with
+    one synchronisation; return all the losses as floats."""
+    pending = [i for i, record in enumerate(records)
+               if isinstance(record.get(key), torch.Tensor)]
+    if pending:
+        values = torch.stack([records[i][key] for i in pending]).float().tolist()
+        for i, value in zip(pending, values):
+            records[i][key] = value
+    return [record[key] for record in records if key in record]

@@ -94,12 +94,16 @@ class InputPreparation:
         vars(self).pop("feature_names_in_", None)
         return dataset, encoded, y
 
-    def _lazy_features(self, dataset, seed=0):
-        """The Dataset's loader; ``seed`` seeds its worker processes."""
+    def _lazy_features(self, dataset, seed=0, persistent=False):
+        """The Dataset's loader; ``seed`` seeds its worker processes, which
+        serve every pass until it is closed when ``persistent``."""
+        train_params = self.get_params_for("iterator_train")
+        train_params.pop("drop_last", None)
         return LazyFeatures(
             dataset, self.input_shape_, self.input_dtype_, check_device(self.device),
-            train_loader_params=self.get_params_for("iterator_train"),
-            eval_loader_params=self.get_params_for("iterator_valid"), seed=seed)
+            train_loader_params=train_params,
+            eval_loader_params=self.get_params_for("iterator_valid"), seed=seed,
+            persistent=persistent)
 
     def _encode_labels(self, y):
         check_classification_targets(y)

@@ -119,10 +119,15 @@ class LazyFeatures:
         in-order passes.
     seed : int
         Seeds the loader's worker processes.
+    persistent : bool
+        Keep one training and one in-order loader, and their worker
+        processes, for every pass until :meth:`close` (a fit's passes);
+        otherwise every pass starts its own workers.
     """
 
     def __init__(self, dataset, sample_shape, dtype, device,
-                 train_loader_params=None, eval_loader_params=None, seed=0):
+                 train_loader_params=None, eval_loader_params=None, seed=0,
+                 persistent=False):
         self.dataset = dataset
         self.shape = (len(dataset), *sample_shape)
         self.dtype = dtype
@@ -130,7 +135,10 @@ class LazyFeatures:
         self.train_loader_params = loader_params(train_loader_params, self.device)
         self.eval_loader_params = loader_params(eval_loader_params, self.device)
         self.seed = seed
+        self.persistent = persistent
         self._n_loads = 0
+        self._loaders = {}
+        self._busy = set()
 
     def __len__(self):
         return self.shape[0]
@@ -148,22 +156,52 @@ class LazyFeatures:
         training : bool
             Use the training loader's parameters.
         """
-        params = self.train_loader_params if training else self.eval_loader_params
-        # Workers are seeded from this generator: a new seed for every pass,
-        # so random transforms in the Dataset differ from epoch to epoch,
-        # and the same sequence of seeds in every fit with the same seed.
+        plan = [indices.tolist() for indices in batch_indices]
+        # A pass that starts while another of its kind is still being read
+        # (two passes zipped together) cannot share that loader's workers.
+        kind = "train" if training else "eval"
+        shared = self.persistent and kind not in self._busy
+        loader = self._loader(kind, persistent=shared)
+        loader.batch_sampler.batches = plan
+        if shared:
+            self._busy.add(kind)
+        try:
+            for inputs, indices in loader:
+                inputs = inputs.to(self.device, non_blocking=True)
+                if inputs.dtype != self.dtype:
+                    inputs = inputs.to(self.dtype)
+                yield inputs, indices.to(self.device, non_blocking=True)
+        finally:
+            if shared:
+                self._busy.discard(kind)
+
+    def _loader(self, kind, persistent):
+        if persistent and kind in self._loaders:
+            return self._loaders[kind]
+        params = self.train_loader_params if kind == "train" else self.eval_loader_params
+        # Workers are seeded from this generator: a new seed for every new
+        # loader, so random transforms in the Dataset differ from epoch to
+        # epoch (kept workers continue their streams), and the same
+        # sequence of seeds in every fit with the same seed.
         self._n_loads += 1
+        keep = persistent and params.get("num_workers", 0) > 0
         loader = DataLoader(
             _IndexedInputs(self.dataset, self.shape[1:]),
-            batch_sampler=[indices.tolist() for indices in batch_indices],
+            batch_sampler=_BatchPlan(),
             generator=torch.Generator().manual_seed(self.seed + self._n_loads),
-            **params,
+            **{"persistent_workers": keep, **params},
         )
-        for inputs, indices in loader:
-            inputs = inputs.to(self.device, non_blocking=True)
-            if inputs.dtype != self.dtype:
-                inputs = inputs.to(self.dtype)
-            yield inputs, indices.to(self.device, non_blocking=True)
+        if persistent:
+            self._loaders[kind] = loader
+        return loader
+
+    def close(self):
+        """Stop the worker processes of the kept loaders."""
+        for loader in self._loaders.values():
+            iterator = getattr(loader, "_iterator", None)
+            if iterator is not None and hasattr(iterator, "_shutdown_workers"):
+                iterator._shutdown_workers()
+        self._loaders.clear()
 
     def split(self, batch_size):
         """The inputs in order, ``batch_size`` samples at a time."""
@@ -174,6 +212,19 @@ class LazyFeatures:
     def take(self, indices):
         """The inputs at ``indices`` as one tensor on the device."""
         return torch.cat([inputs for inputs, _ in self.load(indices.split(4096))])
+
+
+class _BatchPlan:
+    """A DataLoader's ``batch_sampler`` whose batches are set before each pass."""
+
+    def __init__(self):
+        self.batches = []
+
+    def __iter__(self):
+        return iter(self.batches)
+
+    def __len__(self):
+        return len(self.batches)
 
 
 def loader_params(params, device):

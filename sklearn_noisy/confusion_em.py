@@ -371,6 +371,8 @@ class EtaUpdate(Callback):
     predictions.
     """
 
+    reads_batch_losses = False
+
     def __init__(self, step_size, start, every, trusted=None, per_batch=False, floor=None):
         self.step_size, self.start, self.every = step_size, start, every
         self.trusted = trusted

@@ -1,5 +1,6 @@
 """A torch Dataset as X, inputs of any dtype, precision, augmentation, compile."""
 
+import os
 import pickle
 
 import numpy as np
@@ -349,3 +350,67 @@ def test_seal_checkpoints_identify_a_dataset_by_its_attributes(digits, tmp_path)
     np.testing.assert_array_equal(first.predict_proba(X), resumed.predict_proba(X))
     SEALClassifier(**params).fit(Inputs(X[::-1].copy()), y[::-1])
     assert len(list(tmp_path.iterdir())) == 2
+
+
+def _record_worker(path):
+    def init(worker_id):
+        with open(path, "a") as file:
+            file.write(f"{os.getpid()}\n")
+    return init
+
+
+def test_a_fit_keeps_one_set_of_loader_workers_and_stops_them_at_its_end(digits, tmp_path):
+    # SEAL makes a training pass and an evaluation pass per epoch: without
+    # kept workers each of those 2 x 3 x 2 passes would start its own.
+    X, y = digits
+    started = tmp_path / "workers.txt"
+    SEALClassifier(
+        n_iterations=1, max_epochs=3, random_state=0,
+        iterator_train__num_workers=1, iterator_train__worker_init_fn=_record_worker(started),
+        iterator_valid__num_workers=1, iterator_valid__worker_init_fn=_record_worker(started),
+    ).fit(Inputs(X), y)
+    pids = [int(line) for line in started.read_text().split()]
+    assert len(pids) == 2  # one training and one in-order loader, one worker each
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):  # stopped and reaped
+            os.kill(pid, 0)
+
+
+def test_drop_last_gives_every_training_batch_the_same_shape(digits):
+    X, y = digits
+    for data in (X, Inputs(X)):
+        clf = CrossEntropyClassifier(max_epochs=2, batch_size=128, random_state=0,
+                                     iterator_train__drop_last=True).fit(data, y)
+        sizes = clf.history_[:, "batches", :, "train_batch_size"]
+        assert all(size == 128 for epoch in sizes for size in epoch)
+        assert [len(epoch) for epoch in sizes] == [len(X) // 128] * 2
+    with pytest.raises(ValueError, match="no batch"):
+        CrossEntropyClassifier(max_epochs=1, batch_size=1000,
+                               iterator_train__drop_last=True).fit(X, y)
+    with pytest.raises(ValueError, match="True or False"):
+        CrossEntropyClassifier(max_epochs=1, iterator_train__drop_last="yes").fit(X, y)
+
+
+def test_drop_last_lets_a_compiled_network_train_on_one_batch_shape(digits):
+    # 600 samples in batches of 64 end with a batch of 24: a second shape,
+    # for which torch.compile compiles the network (and the loss) again.
+    X, y = digits
+    compiled_for = []
+
+    def recording_backend(graph, example_inputs):
+        batch = next(x for x in example_inputs if isinstance(x, torch.Tensor))
+        compiled_for.append(int(batch.shape[0]))
+        return graph.forward
+
+    class ShapesAtEpochEnd(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            self.shapes = set(compiled_for)
+
+    for drop_last, expected in [(True, {64}), (False, {64, 24})]:
+        torch._dynamo.reset()
+        compiled_for.clear()
+        seen = ShapesAtEpochEnd()
+        CrossEntropyClassifier(max_epochs=2, random_state=0, compile=True,
+                               compile__backend=recording_backend, callbacks=[seen],
+                               iterator_train__drop_last=drop_last).fit(X, y)
+        assert seen.shapes == expected

@@ -305,3 +305,65 @@ def test_bad_train_split_is_refused(data, train_split):
     X, y = data
     with pytest.raises(ValueError, match="train_split"):
         make("ce", train_split=train_split).fit(X, y)
+
+
+class LossTypes(Callback):
+    """Records, at each batch's start, what the history holds for the batch before."""
+
+    def initialize(self):
+        self.seen = []
+        return self
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        batches = net.history_[-1]["batches"]
+        if training and len(batches) > 1:
+            self.seen.append(type(batches[-2]["train_loss"]))
+
+
+class ReadsLoss(Callback):
+    def on_batch_end(self, net, **kwargs):
+        self.last = net.history_[-1]["batches"][-1]["train_loss"]
+
+
+class InterruptAtBatch(Callback):
+    """Ctrl-C as the ``batch``-th batch of an epoch starts."""
+
+    def __init__(self, batch):
+        self.batch = batch
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if training and len(net.history_[-1]["batches"]) == self.batch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_batch_losses_reach_the_host_once_per_epoch_unless_a_callback_reads_them(data, name):
+    # A device-to-host copy per batch stalls a GPU; the history still ends
+    # with skorch's floats.
+    X, y = data
+    types = LossTypes()
+    clf = make(name, batch_size=32, callbacks=[("types", types)]).fit(X, y)
+    assert set(types.seen) == {torch.Tensor}
+    assert all(type(loss) is float for loss in clf.history_[:, "batches", :, "train_loss"][-1])
+    reads = ReadsLoss()
+    clf = make(name, batch_size=32, callbacks=[("types", types), ("reads", reads)]).fit(X, y)
+    assert set(types.seen) == {float} and type(reads.last) is float
+
+
+def test_an_interrupted_epoch_leaves_floats_in_the_history(data):
+    X, y = data
+    clf = make("ce", batch_size=32, callbacks=[("stop", InterruptAtBatch(3))]).fit(X, y)
+    losses = [batch["train_loss"] for batch in clf.history_[-1]["batches"] if batch]
+    assert len(losses) == 2 and all(type(loss) is float for loss in losses)
+
+
+def test_only_a_plateau_scheduler_stepped_per_batch_needs_each_batch_loss(data):
+    from sklearn_noisy._fit_loop import reads_batch_losses
+    assert not reads_batch_losses(LRScheduler("StepLR", step_size=1, step_every="batch"))
+    assert not reads_batch_losses(LRScheduler("ReduceLROnPlateau"))  # per epoch
+    assert reads_batch_losses(LRScheduler("ReduceLROnPlateau", monitor="train_loss",
+                                          step_every="batch"))
+    # and such a scheduler gets it
+    X, y = data
+    make("ce", callbacks=[("lr", LRScheduler("ReduceLROnPlateau", monitor="train_loss",
+                                             step_every="batch"))]).fit(X, y)

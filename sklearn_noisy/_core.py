@@ -651,9 +651,21 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         return 1.0 - proba[np.arange(len(proba)), given]
 
     def __getstate__(self):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            return super().__getstate__()
+        # Callbacks can hold device tensors (an LRScheduler holds the
+        # optimizer), and skorch initialises the instances given in
+        # ``callbacks`` in place: pickled with the networks and optimizers,
+        # they load on a machine without CUDA and keep pointing at the same
+        # optimizer.
+        dependent = self.cuda_dependent_attributes_
+        self.cuda_dependent_attributes_ = [*dependent, "callbacks"]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                state = super().__getstate__()
+        finally:
+            self.cuda_dependent_attributes_ = dependent
+        state["cuda_dependent_attributes_"] = dependent
+        return state
 
 
 NoisyLabelClassifier = fill_docstring()(NoisyLabelClassifier)

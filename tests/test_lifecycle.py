@@ -3,6 +3,8 @@
 Each test asserts the callback's effect, for all five estimators.
 """
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -355,6 +357,18 @@ def test_an_interrupted_epoch_leaves_floats_in_the_history(data):
     clf = make("ce", batch_size=32, callbacks=[("stop", InterruptAtBatch(3))]).fit(X, y)
     losses = [batch["train_loss"] for batch in clf.history_[-1]["batches"] if batch]
     assert len(losses) == 2 and all(type(loss) is float for loss in losses)
+
+
+def test_an_unpickled_lr_scheduler_steps_the_unpickled_optimizer(data):
+    # pickled apart, the scheduler would step a copy of the optimizer (and a
+    # CUDA fit's copy would not load on a machine without CUDA)
+    X, y = data
+    clf = make("ce", callbacks=[("lr", LRScheduler("StepLR", step_size=1))]).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    callback = dict(restored.callbacks_)["lr"]
+    assert callback.lr_scheduler_.optimizer is restored.optimizer_
+    assert restored.callbacks[0][1] is callback  # skorch initialised it in place
+    assert restored.cuda_dependent_attributes_ == clf.cuda_dependent_attributes_
 
 
 def test_only_a_plateau_scheduler_stepped_per_batch_needs_each_batch_loss(data):

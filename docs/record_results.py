@@ -41,6 +41,7 @@ class Record:
     minutes: int  # about, on 2 CPU cores
     output: str | None = None  # folder the command writes, relative to the root
     threads: int | None = 1  # OMP_NUM_THREADS, None to leave it alone
+    cuda: bool = False  # needs a CUDA device; skipped without one
 
     @property
     def path(self):
@@ -131,11 +132,23 @@ RECORDS = (
     Record("core-speed", _bench("bench_core_speed", "--repeats", "9"), minutes=2,
            threads=None),
     Record("concurrent-fits", _bench("bench_concurrent_fits"), minutes=2, threads=None),
+    # user_guide/recipes.rst, on a GPU (benchmarks/gpu_check.sh runs the same)
+    Record("epoch-time-cuda", _bench("bench_epoch_time", "--device", "cuda", "--precision",
+                                     "bfloat16", "--channels-last", "true", "--methods",
+                                     "ce", "sln", "flywheel"),
+           minutes=1, threads=None, cuda=True),
+    Record("epoch-time-cuda-compiled",
+           _bench("bench_epoch_time", "--device", "cuda", "--precision", "bfloat16",
+                  "--channels-last", "true", "--compile", "--methods", "ce", "sln"),
+           minutes=1, threads=None, cuda=True),
 )
 
 
 def run(record, log=sys.stderr):
     """Run ``record``'s command; write its output file when it succeeds."""
+    if record.cuda and not _has_cuda():
+        print(f"{record.name}: needs a CUDA device; {record.path} is unchanged", file=log)
+        return True
     environment = dict(os.environ)
     if record.threads is not None:
         environment["OMP_NUM_THREADS"] = str(record.threads)
@@ -162,6 +175,12 @@ def run(record, log=sys.stderr):
         shutil.rmtree(kept, ignore_errors=True)
     print(f"{record.path} written ({(time.perf_counter() - start) / 60:.0f} min)", file=log)
     return True
+
+
+def _has_cuda():
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _restore(output, kept):

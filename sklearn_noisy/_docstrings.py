@@ -86,8 +86,10 @@ FRAGMENTS = {
         batch order{random_extras}. An int gives identical predictions for
         identical data on the same machine, whether fits run one after
         another, in threads or in processes, and leaves the caller's global
-        numpy and torch random states untouched. ``None`` draws the fit's
-        seed once from numpy's global generator, as scikit-learn does.""",
+        numpy and torch random states untouched; on a GPU, up to the order in
+        which some CUDA kernels sum (see the user guide's training page).
+        ``None`` draws the fit's seed once from numpy's global generator, as
+        scikit-learn does.""",
     "routed_parameters": """**kwargs
         Routed skorch parameters: ``module__*``, ``optimizer__*``,
         ``callbacks__*``, ``compile__*``, and ``iterator_train__*`` /

@@ -374,7 +374,9 @@ def test_fit_on_cuda_with_image_augmentations():
     assert next(clf.main_network_.parameters()).is_cuda
     assert clf.predict_proba(X).shape == (64, 2)
     again = FlywheelClassifier(max_epochs=4, warmup_epochs=2, device="cuda", random_state=0)
-    np.testing.assert_array_equal(again.fit(X, y).clean_proba_, clf.clean_proba_)
+    # Some CUDA kernels sum in a varying order (test_cuda_recipes.py shows
+    # identical fits in PyTorch's deterministic mode).
+    np.testing.assert_allclose(again.fit(X, y).clean_proba_, clf.clean_proba_, atol=1e-3)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X))
 

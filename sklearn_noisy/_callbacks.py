@@ -2,9 +2,9 @@
 
 import copy
 
+import numpy as np
 import torch
-
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PassthroughScoring
 
 from .augmentations import with_generator
 
@@ -43,3 +43,23 @@ class TrainAugmentation(Callback):
                     f"augmentation={self.augmentation!r} must return a tensor of the "
                     f"batch's shape {tuple(X.shape)}, on its device; it returned {got}.")
             inputs["X"] = augmented
+
+
+class EpochLoss(PassthroughScoring):
+    """skorch's ``PassthroughScoring``: an epoch's loss, the batch losses' mean.
+
+    In a fit spread over several processes each process's history records
+    its own share of each batch (``train_batch_size``), the loss of the
+    whole batch, and the whole batch's size (``train_total_batch_size``),
+    by which the batches are weighted here, so that every process records
+    the epoch loss of a one-process fit.
+    """
+
+    def get_avg_score(self, history):
+        if not self.on_train:
+            return super().get_avg_score(history)
+        batches = [batch for batch in history[-1, "batches"] if self.name in batch]
+        key = ("train_total_batch_size" if "train_total_batch_size" in batches[0]
+               else "train_batch_size")
+        return np.average([batch[self.name] for batch in batches],
+                          weights=[batch[key] for batch in batches])

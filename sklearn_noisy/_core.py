@@ -39,7 +39,7 @@ from skorch.callbacks import (
 from skorch.dataset import ValidSplit
 from torch.utils.data import Subset
 
-from ._callbacks import TrainAugmentation
+from ._callbacks import EpochLoss, TrainAugmentation
 from ._data import (
     FitData,
     SequentialBatches,
@@ -49,6 +49,15 @@ from ._data import (
     is_training_data,
 )
 from ._docstrings import fill_docstring
+from ._distributed import (
+    broadcast_from_first,
+    broadcast_seed,
+    current_world,
+    detect_world,
+    fitting_in,
+    gather_rows,
+    rows_of,
+)
 from ._fit_loop import FastFitLoop, NonFiniteLoss
 from ._inference import (
     EXACT_PREDICTION_ROWS,
@@ -187,7 +196,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
     def _default_callbacks(self):
         callbacks = [
             ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("train_loss", EpochLoss(name="train_loss", on_train=True)),
         ]
         if self.train_split is not None:
             callbacks += [
@@ -359,20 +368,46 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
 
     def _fit(self, X, y, **method_inputs):
         device = check_device(self.device)
+        world = detect_world()
+        self._check_data_parallel(world)
         X, encoded, labels = self._prepare_training_data(X, y)
-        randomness = FitRandomness(draw_seed(self.random_state), device)
+        seed = draw_seed(self.random_state)
+        if world.parallel:
+            seed = broadcast_seed(seed)
+        randomness = FitRandomness(seed, device)
         if not isinstance(X, torch.Tensor):
             X = self._lazy_features(X, seed=derived_seed(randomness.seed, "loader"),
                                     persistent=True)
         try:
             data = FitData(X, encoded, labels, len(self.classes_), randomness,
                            split=self._split(X, labels, randomness))
-            with randomness.global_section():
+            with randomness.global_section(), fitting_in(world):
                 self._fit_noisy(data, **method_inputs)
         finally:
             if isinstance(X, LazyFeatures):
                 X.close()
         self.stage_histories_ = data.stages
+
+    #: Whether the method's fit can be spread over the processes of a
+    #: ``torch.distributed`` process group (see :mod:`._distributed`).
+    supports_data_parallel = True
+
+    def _check_data_parallel(self, world):
+        if not world.parallel:
+            return
+        name = type(self).__name__
+        if not self.supports_data_parallel:
+            raise NotImplementedError(
+                f"{name} cannot yet spread one fit over the {world.size} processes of "
+                "the torch.distributed process group. Fit it in one process (before "
+                "init_process_group, or outside torchrun), or scale out independent "
+                "fits with joblib or Dask.")
+        if self.augmentation is not None:
+            raise NotImplementedError(
+                f"{name} with augmentation={self.augmentation!r} cannot yet spread one "
+                f"fit over the {world.size} processes of the torch.distributed process "
+                "group: the augmentation would draw per process. Fit it in one process, "
+                "or without augmentation.")
 
     # skorch's incremental training does not fit methods that need the whole
     # training set at once; hiding the method keeps scikit-learn from using it.
@@ -439,6 +474,11 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
             self._initialize_criterion()
             self._initialize_optimizer()
             self._initialize_history()
+        world = current_world()
+        if world.parallel:
+            # Every process built the same network; each draws its own
+            # dropout masks from here on.
+            data.randomness.seed_global(seed_key, rank=world.rank)
         if criterion is not None:
             self.criterion_ = criterion.to(self.device)
         if self.augmentation is not None:
@@ -480,7 +520,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
             (name_, callback) for name_, callback in self.callbacks_
             if not any(callback is own for _, own in callbacks)
         ]
-        self.plan_batch_hooks()
+        self._plan_batch_hooks()
         data.stages.append((name, self.history_))
         return dataset
 
@@ -496,7 +536,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         self.callbacks_ = (
             self.callbacks_[:position] + list(callbacks) + self.callbacks_[position:]
         )
-        self.plan_batch_hooks()
+        self._plan_batch_hooks()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Cross-entropy of logits ``y_pred``.
@@ -535,10 +575,21 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         -------
         proba : torch.Tensor of shape (n_samples, n_classes), on the device
         """
-        return eval_softmax(
-            self.module_ if network is None else network, X, augment=augment,
-            dtype=dtype, batch_size=self._inference_batch_size(),
-            prepare=self.run_network)
+        network = self.module_ if network is None else network
+        world = current_world()
+        if not world.parallel:
+            return eval_softmax(network, X, augment=augment, dtype=dtype,
+                                batch_size=self._inference_batch_size(),
+                                prepare=self.run_network)
+        # Each process predicts its contiguous part of the rows, with the
+        # first process's BatchNorm statistics (each saw other samples).
+        for buffer in network.buffers():
+            broadcast_from_first(buffer)
+        start, stop = rows_of(len(X), world)
+        part = eval_softmax(network, X[start:stop], augment=augment, dtype=dtype,
+                            batch_size=self._inference_batch_size(),
+                            prepare=self.run_network)
+        return gather_rows(part)
 
     def _predict_softmax(self, X):
         """float64 softmax for ``predict``/``predict_proba``."""

@@ -22,6 +22,7 @@ import torch
 from skorch.dataset import Dataset as SkorchDataset
 from torch.utils.data import Subset
 
+from ._distributed import current_world, shard_of
 from ._loading import LazyFeatures
 from ._random import FitRandomness
 
@@ -122,21 +123,30 @@ class TrainingData(SkorchDataset):
         indices = torch.as_tensor([index], device=self.device)
         return next(iter(self.batches([indices])))
 
-    def batches(self, batch_indices, training=False):
-        """Yield the batch ``(inputs, y)`` of the samples of each index batch."""
+    def batches(self, batch_indices, training=False, shards=None):
+        """Yield the batch ``(inputs, y)`` of the samples of each index batch.
+
+        ``shards`` (one :class:`~sklearn_noisy._distributed.Shard` per batch)
+        says where each batch lies in the global batch of a fit spread over
+        several processes; it goes into the inputs as ``"shard"``.
+        """
+        shards = [None] * len(batch_indices) if shards is None else shards
         if self.is_lazy:
-            for X, indices in self.X_tensor.load(batch_indices, training):
-                yield self._batch(X, indices)
+            loaded = self.X_tensor.load(batch_indices, training)
+            for (X, indices), shard in zip(loaded, shards):
+                yield self._batch(X, indices, shard)
             return
-        for indices in batch_indices:
+        for indices, shard in zip(batch_indices, shards):
             # index_select is the direct gather kernel; X[indices] takes
             # torch's generic indexing path, twice as slow per batch.
-            yield self._batch(self.X_tensor.index_select(0, indices), indices)
+            yield self._batch(self.X_tensor.index_select(0, indices), indices, shard)
 
-    def _batch(self, X, indices):
+    def _batch(self, X, indices, shard=None):
         inputs = {"X": X, "index": indices}
         for name, values in self.fields.items():
             inputs[name] = values.index_select(0, indices)
+        if shard is not None:
+            inputs["shard"] = shard
         y = None if self.y_tensor is None else self.y_tensor.index_select(0, indices)
         return inputs, y
 
@@ -192,13 +202,19 @@ class ShuffledBatches:
         if self.indices is not None:
             order = self.indices[order.to(self.indices.device)]
         batches = list(order.split(self.batch_size))
+        world = current_world()
         if self.drop_last and len(batches[-1]) < self.batch_size:
             batches.pop()
-        elif len(batches) > 1 and len(batches[-1]) == 1:
-            # A batch of one sample breaks BatchNorm in training mode; the
-            # sample joins the batch before it instead.
+        elif len(batches) > 1 and len(batches[-1]) < max(2, world.size):
+            # A batch of one sample breaks BatchNorm in training mode, and
+            # every process of a parallel fit needs a sample of each batch:
+            # a smaller tail joins the batch before it instead.
             batches[-2:] = [torch.cat(batches[-2:])]
-        yield from self.data.batches(batches, training=True)
+        if not world.parallel:
+            yield from self.data.batches(batches, training=True)
+            return
+        parts, shards = zip(*(shard_of(batch, world) for batch in batches))
+        yield from self.data.batches(list(parts), training=True, shards=list(shards))
 
 
 class SequentialBatches:

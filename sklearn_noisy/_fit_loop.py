@@ -16,10 +16,11 @@ import math
 
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EpochScoring, LRScheduler
+from skorch.callbacks import Callback, EpochScoring, LRScheduler, PrintLog
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 from skorch.utils import TeeGenerator
 
+from ._distributed import batch_share, current_world, sum_gradients, sum_over_ranks
 from ._history import BatchHistory
 from ._precision import LossScaling
 
@@ -83,12 +84,18 @@ class FastFitLoop(NeuralNetClassifier):
     """
 
     def initialize_callbacks(self):
-        """skorch's callbacks, and which per-batch hooks they leave silent."""
+        """skorch's callbacks, and which per-batch hooks they leave silent.
+
+        In a fit over several processes only the first prints its log.
+        """
         super().initialize_callbacks()
-        self.plan_batch_hooks()
+        if not current_world().leads:
+            self.callbacks_ = [(name, callback) for name, callback in self.callbacks_
+                               if not isinstance(callback, PrintLog)]
+        self._plan_batch_hooks()
         return self
 
-    def plan_batch_hooks(self):
+    def _plan_batch_hooks(self):
         """Decide, for the current ``callbacks_``, what each batch must notify
         and whether its loss must reach the host at once."""
         self.silent_batch_hooks_ = unimplemented_batch_hooks(self.callbacks_)
@@ -140,8 +147,13 @@ class FastFitLoop(NeuralNetClassifier):
         """
         self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)
-        # Callbacks that read or clip gradients see them at their true scale.
+        # Callbacks that read or clip gradients see them at their true scale,
+        # and, in a fit over several processes, those of the whole batch.
         self.loss_scaler_.unscale(self.optimizer_)
+        shard = batch[0].get("shard")
+        if shard is not None:
+            sum_gradients([p for _, p in self.get_all_learnable_params()],
+                          batch_share(batch[0], shard))
         if "on_grad_computed" not in self.silent_batch_hooks_ or (
                 type(self).on_grad_computed is not NeuralNetClassifier.on_grad_computed):
             self.notify(
@@ -183,12 +195,18 @@ class FastFitLoop(NeuralNetClassifier):
                 self.notify("on_batch_begin", batch=batch, training=training)
                 step = step_fn(batch, **fit_params)
                 loss = step["loss"].detach()
+                shard = batch[0].get("shard") if training else None
+                if shard is not None:
+                    # The history holds the loss of the whole batch.
+                    loss = sum_over_ranks(loss * batch_share(batch[0], shard))
                 if on_host:
                     loss = loss.item()
                     if training and not math.isfinite(loss):
                         raise NonFiniteLoss(loss)
                 self.history_.record_batch(prefix + "_loss", loss)
                 self.history_.record_batch(prefix + "_batch_size", len(batch[1]))
+                if shard is not None:
+                    self.history_.record_batch(prefix + "_total_batch_size", shard.total)
                 self.notify("on_batch_end", batch=batch, training=training, **step)
         finally:
             # Also when interrupted: the history holds numbers, never tensors.

@@ -196,11 +196,11 @@ class LazyFeatures:
         return loader
 
     def close(self):
-        """Stop the worker processes of the kept loaders."""
-        for loader in self._loaders.values():
-            iterator = getattr(loader, "_iterator", None)
-            if iterator is not None and hasattr(iterator, "_shutdown_workers"):
-                iterator._shutdown_workers()
+        """Stop the worker processes of the kept loaders.
+
+        A DataLoader stops its workers when it is deleted; these are its
+        only references.
+        """
         self._loaders.clear()
 
     def split(self, batch_size):
@@ -209,9 +209,31 @@ class LazyFeatures:
         for inputs, _ in self.load(batches):
             yield inputs
 
+    def __getitem__(self, rows):
+        """The samples of the slice ``rows``, for an in-order pass over them."""
+        start, stop, step = rows.indices(len(self))
+        if step != 1:
+            raise ValueError("only contiguous rows of a Dataset can be taken")
+        return _LazyRows(self, start, stop)
+
     def take(self, indices):
         """The inputs at ``indices`` as one tensor on the device."""
         return torch.cat([inputs for inputs, _ in self.load(indices.split(4096))])
+
+
+class _LazyRows:
+    """Contiguous rows of a :class:`LazyFeatures`, for an in-order pass."""
+
+    def __init__(self, features, start, stop):
+        self.features, self.start, self.stop = features, start, stop
+
+    def __len__(self):
+        return self.stop - self.start
+
+    def split(self, batch_size):
+        batches = torch.arange(self.start, self.stop).split(batch_size)
+        for inputs, _ in self.features.load(batches):
+            yield inputs
 
 
 class _BatchPlan:

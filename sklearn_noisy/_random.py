@@ -67,12 +67,14 @@ class FitRandomness:
         generator.manual_seed(derived_seed(self.seed, stage, stream))
         return generator
 
-    def seed_global(self, stage):
+    def seed_global(self, stage, rank=None):
         """Seed torch's global generators for the stage named ``stage``.
 
-        Only valid inside :meth:`global_section`, which restores them.
+        ``rank`` gives each process of a fit spread over several its own
+        stream. Only valid inside :meth:`global_section`, which restores them.
         """
-        seed = derived_seed(self.seed, stage, "global")
+        keys = (stage, "global") if rank is None else (stage, "global", rank)
+        seed = derived_seed(self.seed, *keys)
         torch.random.default_generator.manual_seed(seed)
         if self.device.type == "cuda":
             with torch.cuda.device(self.device):

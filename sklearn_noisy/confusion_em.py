@@ -23,6 +23,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from ._core import NoisyLabelClassifier
 from ._data import one_hot
 from ._data import base_and_indices
+from ._distributed import gather_rows
 from ._docstrings import fill_docstring
 from ._validation import epochs_or_fraction, resolve_epochs, warn_if_never_reached
 from .losses import confusion_em_loss, confusion_posterior
@@ -394,6 +395,9 @@ class EtaUpdate(Callback):
         eta = eta_step(inputs["eta"], proba, given, inputs["psi"], self.step_size, self.floor)
         if self.trusted is not None:
             eta = eta.masked_fill(self.trusted[index], 0.0)
+        if "shard" in inputs:
+            # every process keeps every sample's eta
+            index, eta = gather_rows(index, eta)
         self.data_.fields["eta"].index_copy_(0, index, eta)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):

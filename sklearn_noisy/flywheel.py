@@ -180,6 +180,10 @@ default='auto'
     ((10, 10), (1797,))
     """
 
+    # MixUp pairs, the contrastive loss's negatives and the E-steps'
+    # augmentations span the whole batch or data set.
+    supports_data_parallel = False
+
     _parameter_constraints = {
         **NoisyLabelClassifier._parameter_constraints,
         "warmup_epochs": epochs_or_fraction(1),

@@ -26,6 +26,7 @@ from ._checkpoint import (
     unusable_checkpoint,
 )
 from ._core import NoisyLabelClassifier
+from ._distributed import barrier, current_world
 from ._docstrings import fill_docstring
 from ._random import FitRandomness
 from ._recording import EpochSoftmaxAverage
@@ -245,7 +246,7 @@ class SEALClassifier(NoisyLabelClassifier):
             # An iteration that Ctrl-C cut short is not finished, nor is any
             # iteration trained from its soft labels: none is written.
             if checkpoint_path is not None and not data.interrupted:
-                save_checkpoint(checkpoint_path, {
+                self._save_iteration(checkpoint_path, {
                     "seed": state["seed"],
                     "soft_labels": soft_labels.cpu(),
                     "history": history,
@@ -278,6 +279,16 @@ class SEALClassifier(NoisyLabelClassifier):
         self.run_stage(data, "iteration 0", seed_key="training")
         self.run_stage(data, "iteration 0 (dmi)", callbacks=callbacks,
                         fresh_network=False, criterion=DMILoss())
+
+    @staticmethod
+    def _save_iteration(path, state):
+        # One file for all the processes of a parallel fit, which hold the
+        # same state; none reads on before it is written.
+        world = current_world()
+        if world.leads:
+            save_checkpoint(path, state)
+        if world.parallel:
+            barrier()
 
     def _checkpoint_path(self, X, y):
         if self.checkpoint_dir is None:

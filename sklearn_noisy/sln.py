@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._core import NoisyLabelClassifier
 from ._data import one_hot
 from ._data import base_and_indices
+from ._distributed import draw_rows
 from ._docstrings import fill_docstring
 from ._validation import epochs_or_fraction, resolve_epochs, warn_if_never_reached
 from .losses import target_cross_entropy
@@ -259,11 +260,11 @@ class StochasticLabelNoise(Callback):
         """
         self.drawing_ = False
 
-    def _noise_like(self, tensor):
-        return self.sigma * torch.randn(
-            tensor.shape, generator=self.generator, device=tensor.device,
-            dtype=tensor.dtype,
-        )
+    def _noise_like(self, tensor, inputs=None):
+        # Per-sample rows of a batch are drawn for the whole batch of a fit
+        # spread over several processes, and this process's are kept.
+        return self.sigma * draw_rows(torch.randn, tensor.shape, inputs or {},
+                                      self.generator, tensor.device, tensor.dtype)
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if not (training and self.drawing_):
@@ -271,11 +272,11 @@ class StochasticLabelNoise(Callback):
         inputs, _ = batch
         targets = inputs["targets"]
         if self.noise_on == "labels":
-            inputs["targets"] = targets + self._noise_like(targets)
+            inputs["targets"] = targets + self._noise_like(targets, inputs)
         elif self.noise_on == "outputs":
             # The batch loss is a mean, so each sample's gradient carries a
             # 1 / batch_size factor.
-            inputs["output_noise"] = self._noise_like(targets) / len(targets)
+            inputs["output_noise"] = self._noise_like(targets, inputs) / len(targets)
 
     def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
         if not (training and self.drawing_ and self.noise_on == "parameters"):

@@ -1,0 +1,188 @@
+"""One fit across several processes: data parallelism on ``torch.distributed``.
+
+When a process group is initialised (``torchrun``, ``accelerate launch`` or
+the caller's own ``init_process_group``), every process ("rank") holds the
+whole data set and the same network, and a fit is one computation spread
+over the ranks:
+
+* every rank draws the same global permutation and the same global batches;
+  each trains on its share of every batch (contiguous, sizes differing by
+  at most one sample), keeping the samples' global indices;
+* after each backward pass the gradients are summed over the ranks, each
+  weighted by its share of the batch, so that the step is the step of the
+  whole batch;
+* per-sample random draws (SLN's noise) are drawn for the whole batch on
+  every rank and sliced, and per-sample updates (ConfusionEM's eta) are
+  gathered, so every rank holds every sample's state;
+* evaluation passes are split into one contiguous part per rank and
+  gathered.
+
+So the fit equals a one-process fit, up to float rounding, whatever the
+number of ranks; dropout is the exception (each rank draws its own masks).
+The functions here are the only place that talks to the process group.
+"""
+
+import contextlib
+import contextvars
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class World:
+    """The processes of a fit: this one's ``rank`` among ``size``."""
+
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def parallel(self):
+        return self.size > 1
+
+    @property
+    def leads(self):
+        """Whether this process writes files and prints for all of them."""
+        return self.rank == 0
+
+
+def detect_world():
+    """The initialised default process group as a :class:`World`, or one process."""
+    if dist.is_available() and dist.is_initialized():
+        return World(dist.get_rank(), dist.get_world_size())
+    return World()
+
+
+_CURRENT = contextvars.ContextVar("sklearn_noisy_world", default=World())
+
+
+def current_world():
+    """The :class:`World` of the fit running in this context (one process outside fits)."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def fitting_in(world):
+    """Make ``world`` the :func:`current_world` for the duration of a fit."""
+    token = _CURRENT.set(world)
+    try:
+        yield world
+    finally:
+        _CURRENT.reset(token)
+
+
+class Shard(NamedTuple):
+    """This rank's rows ``start:stop`` of a global batch of ``total`` samples."""
+
+    start: int
+    stop: int
+    total: int
+
+    @property
+    def share(self):
+        return (self.stop - self.start) / self.total
+
+
+def shard_of(indices, world):
+    """This rank's part of the global batch ``indices``, and where it lies in it."""
+    base, extra = divmod(len(indices), world.size)
+    start = world.rank * base + min(world.rank, extra)
+    stop = start + base + (world.rank < extra)
+    return indices[start:stop], Shard(start, stop, len(indices))
+
+
+def rows_of(n_samples, world):
+    """This rank's contiguous part of ``range(n_samples)`` in an evaluation pass."""
+    base, extra = divmod(n_samples, world.size)
+    start = world.rank * base + min(world.rank, extra)
+    return start, start + base + (world.rank < extra)
+
+
+def draw_rows(sampler, shape, inputs, generator, device, dtype=torch.float32):
+    """``sampler`` (``torch.randn``, ``torch.rand``) rows for a training batch.
+
+    ``shape`` is the shape of the whole batch's draws, rows first. On a
+    shard of a global batch, the rows are drawn for the global batch and
+    this rank's are returned, so the draws do not depend on the number of
+    ranks.
+    """
+    shard = inputs.get("shard") if isinstance(inputs, dict) else None
+    if shard is None:
+        return sampler(shape, generator=generator, device=device, dtype=dtype)
+    rows = sampler((shard.total, *shape[1:]), generator=generator, device=device,
+                   dtype=dtype)
+    return rows[shard.start:shard.stop]
+
+
+def batch_share(inputs, shard):
+    """This process's share of a batch's loss.
+
+    Its share of the samples; or, when the batch has a ``sample_weight``
+    field (a loss normalised by the weights' sum), its share of the weights.
+    """
+    weights = inputs.get("sample_weight")
+    if weights is None:
+        return shard.share
+    local = weights.sum()
+    return local / sum_over_ranks(local)
+
+
+def sum_gradients(parameters, share):
+    """Sum every rank's gradients, each weighted by its ``share`` of the batch.
+
+    One all-reduce over all gradients, flattened into one buffer.
+    """
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([grad.reshape(-1) for grad in grads]).mul_(share)
+    dist.all_reduce(flat)
+    offset = 0
+    for grad in grads:
+        grad.copy_(flat[offset:offset + grad.numel()].view_as(grad))
+        offset += grad.numel()
+
+
+def sum_over_ranks(tensor):
+    """The element-wise sum of ``tensor`` over the ranks, on every rank."""
+    tensor = tensor.clone()
+    dist.all_reduce(tensor)
+    return tensor
+
+
+def gather_rows(*tensors):
+    """Every rank's rows of each tensor, concatenated in rank order, on every rank.
+
+    The ranks may hold different numbers of rows (the same on each tensor).
+    """
+    n_rows = torch.tensor([len(tensors[0])], device=tensors[0].device)
+    sizes = [torch.zeros_like(n_rows) for _ in range(dist.get_world_size())]
+    dist.all_gather(sizes, n_rows)
+    sizes = [int(size) for size in torch.cat(sizes).tolist()]
+    longest = max(sizes)
+    gathered = []
+    for tensor in tensors:
+        padded = tensor.new_zeros((longest, *tensor.shape[1:]))
+        padded[:len(tensor)] = tensor
+        parts = [torch.empty_like(padded) for _ in sizes]
+        dist.all_gather(parts, padded.contiguous())
+        gathered.append(torch.cat([part[:size] for part, size in zip(parts, sizes)]))
+    return gathered[0] if len(gathered) == 1 else tuple(gathered)
+
+
+def broadcast_from_first(tensor):
+    """Overwrite ``tensor`` in place with the first process's."""
+    dist.broadcast(tensor, src=0)
+
+
+def broadcast_seed(seed):
+    """Rank 0's ``seed`` on every rank (``random_state=None`` draws one per rank)."""
+    box = [seed]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def barrier():
+    dist.barrier()

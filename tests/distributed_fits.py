@@ -1,0 +1,116 @@
+"""Fits run by every process of ``torchrun`` for tests/test_distributed.py.
+
+    torchrun --standalone --nproc_per_node 2 tests/distributed_fits.py OUTPUT_DIR
+
+Each process joins a gloo process group, fits every configuration of
+:data:`CONFIGS` on the same data and writes what it fitted to
+``OUTPUT_DIR/<config>-rank<rank>.npz``. Two negative controls break the
+synchronisation on purpose (ConfusionEM's eta without gathering, SLN's noise
+drawn per process), so the test can show that its comparison catches them.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from sklearn.datasets import make_classification
+
+from sklearn_noisy import (
+    ConfusionEMClassifier,
+    CrossEntropyClassifier,
+    FlywheelClassifier,
+    SEALClassifier,
+    SLNClassifier,
+)
+
+#: name -> (estimator class, parameters); every fit also gets COMMON.
+CONFIGS = {
+    "ce": (CrossEntropyClassifier, {}),
+    "seal": (SEALClassifier, {"n_iterations": 1}),
+    "sln": (SLNClassifier, {"correction_epoch": 3}),
+    "sln-no-momentum": (SLNClassifier, {"correction_epoch": 3, "ema_decay": None}),
+    "sln-outputs": (SLNClassifier, {"noise_on": "outputs", "ema_decay": None}),
+    "confusion-em-batch": (ConfusionEMClassifier, {"eta_start_epoch": 1}),
+    "confusion-em-epoch": (ConfusionEMClassifier, {
+        "eta_update": "epoch", "eta_start_epoch": 1, "eta_update_every": 1}),
+    "confusion-em-weighted": (ConfusionEMClassifier, {
+        "eta_start_epoch": 1, "class_weight": "balanced"}),
+}
+COMMON = {"max_epochs": 5, "batch_size": 32, "random_state": 0}
+# 151 samples: batches of 32 end with one of 23, which two processes share
+# 12 + 11 (shares that differ by one sample).
+N_SAMPLES = 151
+
+
+def data():
+    X, y = make_classification(n_samples=N_SAMPLES, n_features=8, n_informative=5,
+                               n_classes=3, weights=[0.5, 0.3, 0.2], random_state=0)
+    return X.astype(np.float32), y
+
+
+def fitted_arrays(clf, X):
+    """What the tests compare: predictions, noise scores and per-sample state."""
+    arrays = {
+        "proba": clf.predict_proba(X),
+        "noise_scores": clf.noise_scores_,
+        "corrected_labels": clf.corrected_labels_,
+        "batch_sizes": np.array([sum(epoch["batches"][i]["train_batch_size"]
+                                     for i in range(len(epoch["batches"])))
+                                 for _, history in clf.stage_histories_
+                                 for epoch in history]),
+        "train_loss": np.array([epoch["train_loss"] for _, history in clf.stage_histories_
+                                for epoch in history]),
+    }
+    for name in ("soft_labels_", "eta_", "posterior_"):
+        if hasattr(clf, name):
+            arrays[name.rstrip("_")] = getattr(clf, name)
+    return arrays
+
+
+def break_synchronisation(control):
+    """The negative controls: undo one synchronisation of a parallel fit."""
+    if control == "eta-not-gathered":
+        import sklearn_noisy.confusion_em as confusion_em
+        confusion_em.gather_rows = lambda *tensors: tensors
+    elif control == "noise-per-process":
+        import sklearn_noisy.sln as sln
+
+        def per_process(sampler, shape, inputs, generator, device, dtype=torch.float32):
+            shard = inputs.get("shard")
+            rows = shape[0] if shard is None else shard.stop - shard.start
+            return sampler((rows, *shape[1:]), generator=generator, device=device,
+                           dtype=dtype)
+
+        sln.draw_rows = per_process
+
+
+def main(output):
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    output = Path(output)
+    X, y = data()
+    for name, (cls, params) in CONFIGS.items():
+        clf = cls(**COMMON, **params).fit(X, y)
+        np.savez(output / f"{name}-rank{rank}.npz", **fitted_arrays(clf, X))
+    # SEAL with a checkpoint: one iteration, then a longer fit resumed from it
+    checkpoints = output / "checkpoints"
+    SEALClassifier(**COMMON, n_iterations=1, checkpoint_dir=checkpoints).fit(X, y)
+    resumed = SEALClassifier(**COMMON, n_iterations=2, checkpoint_dir=checkpoints).fit(X, y)
+    np.savez(output / f"seal-resumed-rank{rank}.npz", **fitted_arrays(resumed, X))
+    try:
+        FlywheelClassifier(**COMMON, warmup_epochs=2).fit(X, y)
+    except NotImplementedError as refused:
+        (output / f"flywheel-rank{rank}.txt").write_text(str(refused))
+    for control, name in [("eta-not-gathered", "confusion-em-batch"),
+                          ("noise-per-process", "sln-no-momentum")]:
+        break_synchronisation(control)
+        cls, params = CONFIGS[name]
+        clf = cls(**COMMON, **params).fit(X, y)
+        np.savez(output / f"{control}-rank{rank}.npz", **fitted_arrays(clf, X))
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

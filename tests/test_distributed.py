@@ -1,0 +1,99 @@
+"""One fit over two processes (torchrun, gloo, CPU) equals the one-process fit.
+
+``tests/distributed_fits.py`` runs in both processes; here every fit is made
+again in this one process and compared.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch.distributed as dist
+
+sys.path.insert(0, str(Path(__file__).parent))
+import distributed_fits  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
+                                reason="needs torch.distributed with gloo")
+
+SCRIPT = Path(__file__).parent / "distributed_fits.py"
+TOLERANCE = 1e-5
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory):
+    """The folder of the two processes' fits."""
+    output = tmp_path_factory.mktemp("distributed")
+    environment = {**os.environ, "OMP_NUM_THREADS": "1",
+                   "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone",
+         "--nproc_per_node", "2", str(SCRIPT), str(output)],
+        env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return output
+
+
+@pytest.fixture(scope="module")
+def one_process():
+    X, y = distributed_fits.data()
+    fits = {}
+    for name, (cls, params) in distributed_fits.CONFIGS.items():
+        clf = cls(**distributed_fits.COMMON, **params).fit(X, y)
+        fits[name] = distributed_fits.fitted_arrays(clf, X)
+    seal = distributed_fits.CONFIGS["seal"][0]
+    clf = seal(**{**distributed_fits.COMMON, "n_iterations": 2}).fit(X, y)
+    fits["seal-resumed"] = distributed_fits.fitted_arrays(clf, X)
+    return fits
+
+
+def ranks(folder, name):
+    return [dict(np.load(folder / f"{name}-rank{rank}.npz")) for rank in (0, 1)]
+
+
+def largest_difference(fit, reference):
+    """The largest difference over the arrays both fits compare (not the history)."""
+    keys = [key for key in reference if key not in ("batch_sizes", "train_loss")]
+    return max(float(np.max(np.abs(fit[key].astype(float) - reference[key])))
+               for key in keys)
+
+
+@pytest.mark.parametrize("name", [*distributed_fits.CONFIGS, "seal-resumed"])
+def test_two_processes_fit_what_one_process_fits(two_processes, one_process, name):
+    first, second = ranks(two_processes, name)
+    reference = one_process[name]
+    # both processes hold the same fitted estimator ...
+    for key in first:
+        if key != "batch_sizes":
+            np.testing.assert_array_equal(first[key], second[key], err_msg=key)
+    # ... which is the one-process fit, up to the order of float sums
+    assert largest_difference(first, reference) < TOLERANCE
+    # (a resumed fit records only the stages it trained)
+    trained = len(first["train_loss"])
+    np.testing.assert_allclose(first["train_loss"], reference["train_loss"][-trained:],
+                               atol=TOLERANCE)
+    # each trained on its half of every epoch's samples (151: 76 and 75)
+    assert set(first["batch_sizes"]) == {76} and set(second["batch_sizes"]) == {75}
+    assert set(reference["batch_sizes"]) == {151}
+
+
+def test_the_first_process_alone_writes_the_checkpoint(two_processes):
+    files = list((two_processes / "checkpoints").glob("*.pt"))
+    assert len(files) == 1
+
+
+def test_flywheel_refuses_to_spread_a_fit_it_cannot_yet_synchronise(two_processes):
+    for rank in (0, 1):
+        message = (two_processes / f"flywheel-rank{rank}.txt").read_text()
+        assert "cannot yet spread one fit over the 2 processes" in message
+
+
+@pytest.mark.parametrize("control, name", [("eta-not-gathered", "confusion-em-batch"),
+                                           ("noise-per-process", "sln-no-momentum")])
+def test_the_comparison_catches_a_broken_synchronisation(two_processes, one_process,
+                                                         control, name):
+    first, _ = ranks(two_processes, control)
+    assert largest_difference(first, one_process[name]) > 100 * TOLERANCE

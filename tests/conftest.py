@@ -24,6 +24,7 @@ SLOW = {
     "test_properties.py": "hundreds of property-based examples per callable",
     "test_benchmark.py": "runs the benchmark",
     "test_benchmark_cli.py": "runs the benchmark's command line in new processes",
+    "test_distributed.py": "launches two processes with torchrun",
     "test_label_issues.py::test_user_guide_page_runs": "runs a user-guide page",
 }
 

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from sklearn.datasets import make_classification
+from skorch.callbacks import EarlyStopping
+from torch.utils.data import TensorDataset
 
 from sklearn_noisy import (
     ConfusionEMClassifier,
@@ -37,7 +39,13 @@ CONFIGS = {
         "eta_update": "epoch", "eta_start_epoch": 1, "eta_update_every": 1}),
     "confusion-em-weighted": (ConfusionEMClassifier, {
         "eta_start_epoch": 1, "class_weight": "balanced"}),
+    "seal-validation": (SEALClassifier, {
+        "n_iterations": 1, "train_split": 0.2,
+        "callbacks": [("stop", EarlyStopping(monitor="valid_acc", lower_is_better=False,
+                                             patience=2))]}),
 }
+#: fitted on the data as a Dataset, compared with the fit of the arrays
+DATASET_CONFIG = "ce"
 COMMON = {"max_epochs": 5, "batch_size": 32, "random_state": 0}
 # 151 samples: batches of 32 end with one of 23, which two processes share
 # 12 + 11 (shares that differ by one sample).
@@ -56,8 +64,8 @@ def fitted_arrays(clf, X):
         "proba": clf.predict_proba(X),
         "noise_scores": clf.noise_scores_,
         "corrected_labels": clf.corrected_labels_,
-        "batch_sizes": np.array([sum(epoch["batches"][i]["train_batch_size"]
-                                     for i in range(len(epoch["batches"])))
+        "batch_sizes": np.array([sum(batch.get("train_batch_size", 0)
+                                     for batch in epoch["batches"])
                                  for _, history in clf.stage_histories_
                                  for epoch in history]),
         "train_loss": np.array([epoch["train_loss"] for _, history in clf.stage_histories_
@@ -94,6 +102,9 @@ def main(output):
     for name, (cls, params) in CONFIGS.items():
         clf = cls(**COMMON, **params).fit(X, y)
         np.savez(output / f"{name}-rank{rank}.npz", **fitted_arrays(clf, X))
+    cls, params = CONFIGS[DATASET_CONFIG]
+    clf = cls(**COMMON, **params).fit(TensorDataset(torch.as_tensor(X)), y)
+    np.savez(output / f"{DATASET_CONFIG}-dataset-rank{rank}.npz", **fitted_arrays(clf, X))
     # SEAL with a checkpoint: one iteration, then a longer fit resumed from it
     checkpoints = output / "checkpoints"
     SEALClassifier(**COMMON, n_iterations=1, checkpoint_dir=checkpoints).fit(X, y)

@@ -102,7 +102,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "optimizer": [type],
         "train_split": [None, Interval(numbers.Real, 0, 1, closed="neither"), callable],
-        "device": [str, torch.device],
+        "device": [str, torch.device, None],
         "callbacks": [list, None],
         "augmentation": [None, callable],
         "precision": [StrOptions(set(PRECISIONS))],
@@ -274,7 +274,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         return bool(drop_last)
 
     def _inference_batch_size(self):
-        return max(self.batch_size, inference_batch_size(self.device, self.input_shape_))
+        return max(self.batch_size, inference_batch_size(self._device(), self.input_shape_))
 
     # ------------------------------------------------------------------
     # network
@@ -318,7 +318,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         """
         if X.dim() == 4 and self._uses_channels_last():
             X = X.contiguous(memory_format=torch.channels_last)
-        with autocast(self.precision, self.device):
+        with autocast(self.precision, self._device()):
             logits = network(X)
         return logits.float()
 
@@ -367,7 +367,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         return self
 
     def _fit(self, X, y, **method_inputs):
-        device = check_device(self.device)
+        device = check_device(self._device())
         world = detect_world()
         self._check_data_parallel(world)
         X, encoded, labels = self._prepare_training_data(X, y)
@@ -402,6 +402,12 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
                 "the torch.distributed process group. Fit it in one process (before "
                 "init_process_group, or outside torchrun), or scale out independent "
                 "fits with joblib or Dask.")
+        if hasattr(self, "accelerator"):
+            raise NotImplementedError(
+                f"{name} with skorch's AccelerateMixin cannot yet spread one fit over the "
+                f"{world.size} processes of the torch.distributed process group (the "
+                "accelerator's wrappers would average the gradients a second time). Use "
+                "the estimator without the mixin under torchrun: it spreads the fit itself.")
         if self.augmentation is not None:
             raise NotImplementedError(
                 f"{name} with augmentation={self.augmentation!r} cannot yet spread one "
@@ -480,7 +486,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
             # dropout masks from here on.
             data.randomness.seed_global(seed_key, rank=world.rank)
         if criterion is not None:
-            self.criterion_ = criterion.to(self.device)
+            self.criterion_ = criterion.to(self._device())
         if self.augmentation is not None:
             callbacks = [("augmentation", TrainAugmentation(
                 self.augmentation, data.randomness.generator("augmentation", seed_key))),
@@ -601,7 +607,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
     def _training_time_logits(self, X):
         # skorch's scoring callbacks pass the training data or a batch of it
         # (and replace forward_iter by cached predictions): go through skorch.
-        return self.forward(X, training=False, device=self.device)
+        return self.forward(X, training=False, device=self._device())
 
     def predict_proba(self, X):
         """Class probabilities of the network.

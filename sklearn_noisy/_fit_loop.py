@@ -67,6 +67,10 @@ def reads_batch_losses(callback):
     return getattr(callback, "reads_batch_losses", True)
 
 
+def _no_closure():
+    return None
+
+
 class FastFitLoop(NeuralNetClassifier):
     """A skorch classifier whose batches are ``(inputs, y)`` device tensors.
 
@@ -82,6 +86,17 @@ class FastFitLoop(NeuralNetClassifier):
         Whether a callback reads each batch's loss as it ends; else the
         losses reach the host once per epoch.
     """
+
+    def _device(self):
+        """The device of the data and the networks.
+
+        ``device=None`` (skorch's "leave the placement to someone else",
+        which its ``AccelerateMixin`` asks for) is the accelerator's device,
+        or the CPU.
+        """
+        if self.device is None:
+            return torch.device(getattr(getattr(self, "accelerator", None), "device", "cpu"))
+        return self.device
 
     def initialize_callbacks(self):
         """skorch's callbacks, and which per-batch hooks they leave silent.
@@ -105,7 +120,7 @@ class FastFitLoop(NeuralNetClassifier):
     def initialize_optimizer(self, *args, **kwargs):
         """skorch's optimizer, and the loss scaler of its steps."""
         super().initialize_optimizer(*args, **kwargs)
-        self.loss_scaler_ = LossScaling(self.precision, self.device)
+        self.loss_scaler_ = LossScaling(self.precision, self._device())
         return self
 
     def initialize_history(self):
@@ -162,7 +177,9 @@ class FastFitLoop(NeuralNetClassifier):
                 batch=batch,
                 training=True,
             )
-        self._step_optimizer(None)
+        # The gradients are computed: there is no closure to run, but
+        # AccelerateMixin's _step_optimizer calls the one it is given.
+        self._step_optimizer(_no_closure)
         return step
 
     def _step_optimizer(self, step_fn):

@@ -71,7 +71,7 @@ class InputPreparation:
         encoded = self._encode_labels(y)
         self.input_shape_ = tuple(X.shape[1:])
         self.input_dtype_ = self._input_dtype(X.dtype)
-        return as_input_tensor(X, self.device, self.input_dtype_), encoded, y
+        return as_input_tensor(X, self._device(), self.input_dtype_), encoded, y
 
     def _prepare_training_dataset(self, dataset, y):
         if len(dataset) == 0:
@@ -100,7 +100,7 @@ class InputPreparation:
         train_params = self.get_params_for("iterator_train")
         train_params.pop("drop_last", None)
         return LazyFeatures(
-            dataset, self.input_shape_, self.input_dtype_, check_device(self.device),
+            dataset, self.input_shape_, self.input_dtype_, check_device(self._device()),
             train_loader_params=train_params,
             eval_loader_params=self.get_params_for("iterator_valid"), seed=seed,
             persistent=persistent)
@@ -113,7 +113,7 @@ class InputPreparation:
                 f"{self.__class__.__name__} needs samples of at least 2 classes, "
                 f"but the data contains only one class: {self.classes_[0]!r}."
             )
-        return torch.as_tensor(self.label_encoder_.transform(y), device=self.device)
+        return torch.as_tensor(self.label_encoder_.transform(y), device=self._device())
 
     def _accepted_dtypes(self):
         # A user's network gets integer inputs (token ids) as they are; the
@@ -153,7 +153,7 @@ class InputPreparation:
                 f"{self.__class__.__name__} was fitted on samples of shape "
                 f"{self.input_shape_}."
             )
-        return as_input_tensor(X, self.device, getattr(self, "input_dtype_", torch.float32))
+        return as_input_tensor(X, self._device(), getattr(self, "input_dtype_", torch.float32))
 
     def _encode_known_labels(self, y, n_samples):
         """Given labels of held-out samples as column indices of ``classes_``."""

@@ -8,6 +8,7 @@ gives a skorch net the latter and keeps skorch's routed parameters.
 """
 
 import difflib
+import inspect
 
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import validate_parameter_constraints
@@ -28,9 +29,22 @@ def signature_param_names(cls):
     """The parameters of ``cls.__init__``, as scikit-learn reads them.
 
     (skorch replaced scikit-learn's introspection of the signature by a scan
-    of the instance ``__dict__``.)
+    of the instance ``__dict__``.) A mixin whose ``__init__`` passes
+    ``*args`` on, such as skorch's ``AccelerateMixin``, which scikit-learn
+    refuses, adds its named parameters to those of the class it passes
+    them to.
     """
-    return BaseEstimator.__dict__["_get_param_names"].__get__(None, cls)()
+    named = []
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        parameters = inspect.signature(klass.__init__).parameters.values()
+        if not any(p.kind is p.VAR_POSITIONAL for p in parameters):
+            own = BaseEstimator.__dict__["_get_param_names"].__get__(None, klass)()
+            return sorted({*named, *own})
+        named += [p.name for p in parameters
+                  if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return sorted(named)
 
 
 class SklearnParameters:
@@ -120,7 +134,7 @@ class SklearnParameters:
             name for klass in type(self).__mro__
             if issubclass(klass, SklearnParameters) and "__init__" in vars(klass)
             for name in signature_param_names(klass)
-        }
+        } | set(signature_param_names(type(self)))
         unknown = sorted(
             key for key in vars(self)
             if key not in signature and not key.startswith(ROUTED_PREFIXES)

@@ -272,7 +272,7 @@ default='auto'
         args, kwargs = self.get_params_for_optimizer(
             "optimizer", self.main_network_.named_parameters())
         self.main_optimizer_ = self.optimizer(*args, **kwargs)
-        self.main_loss_scaler_ = LossScaling(self.precision, self.device)
+        self.main_loss_scaler_ = LossScaling(self.precision, self._device())
         return self
 
     def _check_params(self):

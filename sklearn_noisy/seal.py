@@ -316,6 +316,6 @@ class SEALClassifier(NoisyLabelClassifier):
         state = load_checkpoint(
             checkpoint_path, ("seed", "soft_labels", "history", "module"))
         if state is not None:
-            state["soft_labels"] = state["soft_labels"].to(self.device)
+            state["soft_labels"] = state["soft_labels"].to(self._device())
         return state
 

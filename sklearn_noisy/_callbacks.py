@@ -17,15 +17,22 @@ class TrainAugmentation(Callback):
     drawing from the stage's own generator when the augmentation accepts a
     ``generator`` keyword.
 
+    In a fit spread over several processes, every process augments the
+    whole batch, drawn from ``features``, and keeps its share, so that the
+    random draws do not depend on the number of processes.
+
     Parameters
     ----------
     augmentation : callable
     generator : torch.Generator
+    features : torch.Tensor or None
+        The training features, for the whole batches of a parallel fit.
     """
 
-    def __init__(self, augmentation, generator):
+    def __init__(self, augmentation, generator, features=None):
         self.augmentation = augmentation
         self.generator = generator
+        self.features = features
 
     def initialize(self):
         self.augment_ = with_generator(copy.deepcopy(self.augmentation), self.generator)
@@ -35,7 +42,12 @@ class TrainAugmentation(Callback):
         if training:
             inputs, _ = batch
             X = inputs["X"]
-            augmented = self.augment_(X)
+            shard = inputs.get("shard")
+            if shard is None:
+                augmented = self.augment_(X)
+            else:
+                whole = self.augment_(self.features.index_select(0, shard.batch))
+                augmented = whole[shard.start:shard.stop]
             if not (isinstance(augmented, torch.Tensor) and augmented.shape == X.shape):
                 got = (f"a tensor of shape {tuple(augmented.shape)}"
                        if isinstance(augmented, torch.Tensor) else type(augmented).__name__)

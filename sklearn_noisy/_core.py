@@ -371,6 +371,14 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         world = detect_world()
         self._check_data_parallel(world)
         X, encoded, labels = self._prepare_training_data(X, y)
+        if world.parallel and self.augmentation is not None and not isinstance(
+                X, torch.Tensor):
+            raise NotImplementedError(
+                f"{type(self).__name__} cannot yet spread a fit with augmentation over "
+                "the processes of the torch.distributed process group when X is a "
+                "Dataset (each process loads only its share of a batch, and the "
+                "augmentation draws for whole batches). Pass the data as an array or "
+                "tensor, or fit in one process.")
         seed = draw_seed(self.random_state)
         if world.parallel:
             seed = broadcast_seed(seed)
@@ -408,12 +416,6 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
                 f"{world.size} processes of the torch.distributed process group (the "
                 "accelerator's wrappers would average the gradients a second time). Use "
                 "the estimator without the mixin under torchrun: it spreads the fit itself.")
-        if self.augmentation is not None:
-            raise NotImplementedError(
-                f"{name} with augmentation={self.augmentation!r} cannot yet spread one "
-                f"fit over the {world.size} processes of the torch.distributed process "
-                "group: the augmentation would draw per process. Fit it in one process, "
-                "or without augmentation.")
 
     # skorch's incremental training does not fit methods that need the whole
     # training set at once; hiding the method keeps scikit-learn from using it.
@@ -489,7 +491,8 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
             self.criterion_ = criterion.to(self._device())
         if self.augmentation is not None:
             callbacks = [("augmentation", TrainAugmentation(
-                self.augmentation, data.randomness.generator("augmentation", seed_key))),
+                self.augmentation, data.randomness.generator("augmentation", seed_key),
+                features=data.X)),
                 *callbacks]
         if self.batch_size < 2 and any(
                 isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)

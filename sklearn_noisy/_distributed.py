@@ -74,11 +74,15 @@ def fitting_in(world):
 
 
 class Shard(NamedTuple):
-    """This rank's rows ``start:stop`` of a global batch of ``total`` samples."""
+    """This rank's rows ``start:stop`` of a global batch of ``total`` samples.
+
+    ``batch`` holds the global batch's sample indices.
+    """
 
     start: int
     stop: int
     total: int
+    batch: torch.Tensor
 
     @property
     def share(self):
@@ -90,7 +94,7 @@ def shard_of(indices, world):
     base, extra = divmod(len(indices), world.size)
     start = world.rank * base + min(world.rank, extra)
     stop = start + base + (world.rank < extra)
-    return indices[start:stop], Shard(start, stop, len(indices))
+    return indices[start:stop], Shard(start, stop, len(indices), indices)
 
 
 def rows_of(n_samples, world):

@@ -26,6 +26,7 @@ from sklearn_noisy import (
     SEALClassifier,
     SLNClassifier,
 )
+from sklearn_noisy.augmentations import GaussianJitter
 
 #: name -> (estimator class, parameters); every fit also gets COMMON.
 CONFIGS = {
@@ -39,6 +40,7 @@ CONFIGS = {
         "eta_update": "epoch", "eta_start_epoch": 1, "eta_update_every": 1}),
     "confusion-em-weighted": (ConfusionEMClassifier, {
         "eta_start_epoch": 1, "class_weight": "balanced"}),
+    "ce-augmented": (CrossEntropyClassifier, {"augmentation": GaussianJitter(0.5)}),
     "seal-validation": (SEALClassifier, {
         "n_iterations": 1, "train_split": 0.2,
         "callbacks": [("stop", EarlyStopping(monitor="valid_acc", lower_is_better=False,

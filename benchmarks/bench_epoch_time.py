@@ -38,7 +38,9 @@ first-epoch costs are negligible. With ``--device cuda`` the fit runs on
 algorithm search and the allocator's growth). ``--precision`` and
 ``--channels-last`` are passed to the estimators; ``--compile`` fits with
 ``compile=True`` and ``iterator_train__drop_last=True`` (every training
-batch of one shape, so the networks compile once).
+batch of one shape, so the networks compile once). ``--nproc N`` spreads
+each fit over N processes (one per GPU with ``--device cuda``), launched
+with ``torchrun``; Flywheel, which cannot yet be spread, is skipped then.
 
 For comparison, the papers' own figures on GPUs: the SLN paper's Table 1
 gives the training time of 300 epochs of WRN-28-2 on a V100 (CE 1.18 h,
@@ -51,10 +53,14 @@ Run: ``python benchmarks/bench_epoch_time.py`` (CPU) or
 """
 
 import argparse
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from skorch.callbacks import Callback
 
 from sklearn_noisy import paper_recipe
@@ -158,6 +164,8 @@ def parse_args(argv=None):
                         help="compile the networks, with static batch shapes")
     parser.add_argument("--methods", nargs="+", default=list(METHOD_NAMES),
                         choices=METHOD_NAMES)
+    parser.add_argument("--nproc", type=int, default=1,
+                        help="processes (GPUs) each fit is spread over, through torchrun")
     parser.add_argument("--samples", type=int, default=None,
                         help="samples to fit (default: 256 on the CPU, 50,000 on CUDA); "
                              "the epoch is scaled to 50,000")
@@ -168,8 +176,43 @@ def parse_args(argv=None):
     return args
 
 
+def launch(args):
+    """Run this script under torchrun in ``args.nproc`` processes; its exit status.
+
+    The processes get the other arguments (torchrun would take ``--nproc``
+    for its own ``--nproc-per-node``) and read the count from torchrun's
+    ``WORLD_SIZE``.
+    """
+    forwarded = ["--device", args.device, "--precision", args.precision,
+                 "--channels-last", str(args.channels_last).lower(),
+                 "--samples", str(args.samples), "--methods", *args.methods,
+                 *(["--compile"] if args.compile else [])]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node", str(args.nproc), __file__, *forwarded]
+    return subprocess.run(command).returncode
+
+
+def join_process_group(args):
+    """Join torchrun's process group; this process's device and whether it prints."""
+    cuda = args.device.startswith("cuda")
+    dist.init_process_group("nccl" if cuda else "gloo")
+    if cuda:
+        args.device = f"cuda:{os.environ['LOCAL_RANK']}"
+        torch.cuda.set_device(torch.device(args.device))
+    args.methods = [method for method in args.methods if method != "flywheel"]
+    return dist.get_rank() == 0
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.nproc > 1:
+        sys.exit(launch(args))
+    leads = True
+    if "LOCAL_RANK" in os.environ:
+        args.nproc = int(os.environ["WORLD_SIZE"])
+        leads = join_process_group(args)
+    if not leads:
+        sys.stdout = open(os.devnull, "w")
     rng = np.random.default_rng(0)
     X = rng.random((args.samples, 3, 32, 32), dtype=np.float32)
     y = rng.integers(0, 10, args.samples)
@@ -177,7 +220,7 @@ def main(argv=None):
     device_name = (torch.cuda.get_device_name(torch.device(args.device))
                    if args.device.startswith("cuda")
                    else f"CPU, {torch.get_num_threads()} threads")
-    print(f"device: {device_name}; precision={args.precision}, "
+    print(f"device: {device_name}; processes: {args.nproc}; precision={args.precision}, "
           f"channels_last={args.channels_last}, compile={args.compile}; "
           f"{args.samples} samples timed"
           + (f", epoch scaled x{scale:.1f} to {CIFAR10_TRAINING_SAMPLES}" if scale != 1 else ""))
@@ -202,6 +245,8 @@ def main(argv=None):
     print("s/epoch: one epoch of every network the recipe trains in turn (ConfusionEM: naive "
           "+ main), with the method's per-epoch passes; whole recipe: s/epoch x max_epochs x "
           "networks in turn (SEAL: 4).")
+    if args.nproc > 1:
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":

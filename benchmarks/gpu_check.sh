@@ -6,7 +6,8 @@
 # On a machine with one or more CUDA GPUs, from the repository root, it runs
 #   1. environment  the Python, torch, CUDA and GPU names;
 #   2. gpu-tests    the tests marked ``gpu`` (tests/test_cuda_recipes.py and
-#                   the gpu-marked tests elsewhere);
+#                   the gpu-marked tests elsewhere; with two GPUs or more,
+#                   the parity test of a fit over two GPUs with NCCL);
 #   3. host-syncs   benchmarks/bench_host_syncs.py: the lines of Python that
 #                   make the host wait for the GPU, counted against the
 #                   number of batches;
@@ -14,7 +15,9 @@
 #                   images for the CE and SLN recipes (WRN-28-2) and the
 #                   Flywheel recipe (two PreAct ResNet-18), in bfloat16 with
 #                   channels-last, beside the papers' seconds per epoch;
-#   5. epoch-time-compiled  the same for CE and SLN with compile=True.
+#   5. epoch-time-compiled  the same for CE and SLN with compile=True;
+#   6. epoch-time-2-gpus    with two GPUs or more, CE and SLN with each fit
+#                   spread over two GPUs.
 # Each step writes OUTPUT_DIR/<step>.log; OUTPUT_DIR/summary.txt holds one line
 # per step (status and seconds), and the script exits non-zero if a step
 # failed. A step that runs past its time limit is stopped and marked so; the
@@ -75,11 +78,16 @@ sys.exit(0 if count else 'no CUDA device: the other steps would only skip')
 "
 step gpu-tests 150 "$python" -m pytest -m gpu -q -p no:cacheprovider \
     $(cd "$repo" && grep -l "mark\.gpu" tests/*.py)
-step host-syncs 90 "$python" benchmarks/bench_host_syncs.py --methods ce sln flywheel
-step epoch-time 180 "$python" benchmarks/bench_epoch_time.py --device cuda \
+step host-syncs 60 "$python" benchmarks/bench_host_syncs.py --methods ce sln flywheel
+step epoch-time 150 "$python" benchmarks/bench_epoch_time.py --device cuda \
     --precision bfloat16 --channels-last true --methods ce sln flywheel
-step epoch-time-compiled 150 "$python" benchmarks/bench_epoch_time.py --device cuda \
+step epoch-time-compiled 120 "$python" benchmarks/bench_epoch_time.py --device cuda \
     --precision bfloat16 --channels-last true --compile --methods ce sln
+gpus=$("$python" -c "import torch; print(torch.cuda.device_count())" 2>/dev/null)
+if [ "$dry_run" = 1 ] || [ "${gpus:-0}" -ge 2 ]; then
+    step epoch-time-2-gpus 90 "$python" benchmarks/bench_epoch_time.py --device cuda \
+        --precision bfloat16 --channels-last true --nproc 2 --methods ce sln
+fi
 
 if [ "$dry_run" = 0 ]; then
     echo "summary ($summary):"

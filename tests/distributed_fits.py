@@ -1,6 +1,6 @@
 """Fits run by every process of ``torchrun`` for tests/test_distributed.py.
 
-    torchrun --standalone --nproc_per_node 2 tests/distributed_fits.py OUTPUT_DIR
+    torchrun --standalone --nproc_per_node 2 tests/distributed_fits.py OUTPUT_DIR [cuda]
 
 Each process joins a gloo process group, fits every configuration of
 :data:`CONFIGS` on the same data and writes what it fitted to
@@ -9,6 +9,7 @@ synchronisation on purpose (ConfusionEM's eta without gathering, SLN's noise
 drawn per process), so the test can show that its comparison catches them.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -96,14 +97,24 @@ def break_synchronisation(control):
         sln.draw_rows = per_process
 
 
-def main(output):
-    dist.init_process_group("gloo")
+def main(output, device="cpu"):
+    """Every fit, on the CPU (gloo) or one GPU per process (``"cuda"``, NCCL)."""
+    if device == "cuda":
+        dist.init_process_group("nccl")
+        device = f"cuda:{os.environ['LOCAL_RANK']}"
+        torch.cuda.set_device(torch.device(device))
+    else:
+        dist.init_process_group("gloo")
+    COMMON["device"] = device
     rank = dist.get_rank()
     output = Path(output)
     X, y = data()
     for name, (cls, params) in CONFIGS.items():
         clf = cls(**COMMON, **params).fit(X, y)
         np.savez(output / f"{name}-rank{rank}.npz", **fitted_arrays(clf, X))
+    if device != "cpu":
+        dist.destroy_process_group()
+        return
     cls, params = CONFIGS[DATASET_CONFIG]
     clf = cls(**COMMON, **params).fit(TensorDataset(torch.as_tensor(X)), y)
     np.savez(output / f"{DATASET_CONFIG}-dataset-rank{rank}.npz", **fitted_arrays(clf, X))
@@ -126,4 +137,4 @@ def main(output):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import torch.distributed as dist
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -27,18 +28,21 @@ SCRIPT = Path(__file__).parent / "distributed_fits.py"
 TOLERANCE = 1e-5
 
 
-@pytest.fixture(scope="module")
-def two_processes(tmp_path_factory):
-    """The folder of the two processes' fits."""
-    output = tmp_path_factory.mktemp("distributed")
+def run_two_processes(output, *args):
     environment = {**os.environ, "OMP_NUM_THREADS": "1",
                    "PYTHONPATH": os.pathsep.join(sys.path)}
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone",
-         "--nproc_per_node", "2", str(SCRIPT), str(output)],
+         "--nproc_per_node", "2", str(SCRIPT), str(output), *args],
         env=environment, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return output
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory):
+    """The folder of the two processes' fits."""
+    return run_two_processes(tmp_path_factory.mktemp("distributed"))
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +107,28 @@ def test_the_comparison_catches_a_broken_synchronisation(two_processes, one_proc
                                                          control, name):
     first, _ = ranks(two_processes, control)
     assert largest_difference(first, one_process[name]) > 100 * TOLERANCE
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available() or torch.cuda.device_count() < 2
+                    or not dist.is_nccl_available(), reason="needs two CUDA GPUs and NCCL")
+def test_two_gpus_fit_what_one_gpu_fits(tmp_path):
+    run_two_processes(tmp_path, "cuda")
+    X, y = distributed_fits.data()
+    for name, (cls, params) in distributed_fits.CONFIGS.items():
+        first, second = ranks(tmp_path, name)
+        one_gpu = cls(**{**distributed_fits.COMMON, "device": "cuda:0"}, **params).fit(X, y)
+        # CUDA kernels may sum in any order, in one process too
+        assert largest_difference(first, distributed_fits.fitted_arrays(one_gpu, X)) < 1e-4
+        assert largest_difference(first, second) == 0
+
+
+def test_the_epoch_benchmark_spreads_its_fits_over_processes():
+    script = Path(__file__).parents[1] / "benchmarks" / "bench_epoch_time.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--samples", "16", "--methods", "ce", "flywheel",
+         "--nproc", "2"], env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "processes: 2" in result.stdout
+    assert "WRN-28-2" in result.stdout and "flywheel" not in result.stdout.split("\n", 2)[2]

@@ -24,7 +24,7 @@ def test_a_dry_run_lists_every_step_and_writes_its_summary(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = (tmp_path / "out" / "summary.txt").read_text()
     for step in ("environment", "gpu-tests", "host-syncs", "epoch-time",
-                 "epoch-time-compiled"):
+                 "epoch-time-compiled", "epoch-time-2-gpus"):
         assert f"{step} (limit" in summary
     # the gpu tests it would run are the files that hold gpu-marked tests
     assert "tests/test_cuda_recipes.py" in summary
@@ -47,6 +47,7 @@ def test_the_epoch_benchmark_parses_the_runbook_arguments(monkeypatch):
                                         "--channels-last", "true",
                                         "--methods", "ce", "sln", "flywheel"])
     assert args.channels_last is True and args.samples == 50_000 and not args.compile
+    assert args.nproc == 1
     assert args.methods == ["ce", "sln", "flywheel"]
     with pytest.raises(SystemExit):
         bench_epoch_time.parse_args(["--methods", "svm"])

@@ -49,8 +49,10 @@ FRAGMENTS = {
         model selection on noisy data can use (with ``EarlyStopping`` or
         ``Checkpoint``). ``noise_scores_`` and ``corrected_labels_`` still
         cover every sample passed to ``fit``.""",
-    "device": """device : str, default='cpu'
-        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.""",
+    "device": """device : str, torch.device or None, default='cpu'
+        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``. ``None`` leaves the placement
+        to skorch's ``AccelerateMixin`` (the accelerator's device), and is
+        the CPU without it.""",
     "callbacks": """callbacks : list of skorch callbacks or None, default=None
         skorch callbacks (``LRScheduler``, ``EarlyStopping``,
         ``EpochScoring``, ``Checkpoint``, ...). They are initialised at the

@@ -1,10 +1,12 @@
 """Callbacks the core adds to every training stage."""
 
 import copy
+import re
+import sys
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, PassthroughScoring
+from skorch.callbacks import Callback, PassthroughScoring, PrintLog
 
 from .augmentations import with_generator
 
@@ -75,3 +77,32 @@ class EpochLoss(PassthroughScoring):
                else "train_batch_size")
         return np.average([batch[self.name] for batch in batches],
                           weights=[batch[key] for batch in batches])
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class StageLog(PrintLog):
+    """skorch's ``PrintLog``, headed by the stage it logs, coloured only on a terminal.
+
+    A method trains in stages (SEAL's iterations, ConfusionEM's two
+    networks); each stage's table starts with a line that names the
+    estimator, the stage and its epochs. The best scores are highlighted
+    with ANSI colour codes only when the output is a terminal, so logs
+    written to files and pipes stay plain text.
+    """
+
+    def announce(self, net, stage, epochs):
+        """Print the header of the stage named ``stage``, when ``net`` is verbose."""
+        self._sink(f"{type(net).__name__}: {stage}, {epochs} epoch"
+                   f"{'' if epochs == 1 else 's'}", net.verbose)
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not self._to_terminal():
+            text = _ANSI.sub("", text)
+        return text
+
+    def _to_terminal(self):
+        stream = sys.stdout if self.sink is print else None
+        return stream is not None and stream.isatty()

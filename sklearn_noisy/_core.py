@@ -39,7 +39,7 @@ from skorch.callbacks import (
 from skorch.dataset import ValidSplit
 from torch.utils.data import Subset
 
-from ._callbacks import EpochLoss, TrainAugmentation
+from ._callbacks import EpochLoss, StageLog, TrainAugmentation
 from ._data import (
     FitData,
     SequentialBatches,
@@ -204,7 +204,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
                 ("valid_acc", EpochScoring(
                     "accuracy", name="valid_acc", lower_is_better=False)),
             ]
-        return callbacks + [("print_log", PrintLog())]
+        return callbacks + [("print_log", StageLog())]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -475,13 +475,18 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         # resumed after some stages draws what an uninterrupted one draws.
         seed_key = name if seed_key is None else seed_key
         data.randomness.seed_global(seed_key)
-        if fresh_network or not self.initialized_:
+        fresh = fresh_network or not self.initialized_
+        # skorch announces the re-initialisation of an initialised net; for
+        # a new stage that is expected, and the stage's header says more.
+        self.initialized_ = False
+        if fresh:
             self.initialize()
         else:
             self._initialize_callbacks()
             self._initialize_criterion()
             self._initialize_optimizer()
             self._initialize_history()
+            self.initialized_ = True
         world = current_world()
         if world.parallel:
             # Every process built the same network; each draws its own
@@ -510,6 +515,9 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
             **(fields or {}))
         # What callbacks get as X: the caller's Dataset rather than its loader.
         X = data.X.dataset if isinstance(data.X, LazyFeatures) else data.X
+        for _, callback in self.callbacks_:
+            if isinstance(callback, StageLog):
+                callback.announce(self, name, self.max_epochs if epochs is None else epochs)
         self.notify("on_train_begin", X=X, y=data.labels)
         try:
             self.fit_loop(dataset, epochs=epochs)

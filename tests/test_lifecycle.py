@@ -4,6 +4,7 @@ Each test asserts the callback's effect, for all five estimators.
 """
 
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -381,3 +382,16 @@ def test_only_a_plateau_scheduler_stepped_per_batch_needs_each_batch_loss(data):
     X, y = data
     make("ce", callbacks=[("lr", LRScheduler("ReduceLROnPlateau", monitor="train_loss",
                                              step_every="batch"))]).fit(X, y)
+
+
+def test_a_verbose_fit_names_each_stage_and_colours_only_a_terminal(data, capsys,
+                                                                     monkeypatch):
+    X, y = data
+    make("seal", verbose=1, max_epochs=2).fit(X, y)
+    out = capsys.readouterr().out
+    assert "SEALClassifier: iteration 0, 2 epochs" in out
+    assert "SEALClassifier: iteration 1, 2 epochs" in out
+    assert "Re-initializing" not in out and "\x1b[" not in out  # captured: not a tty
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    make("ce", verbose=1, max_epochs=2).fit(X, y)
+    assert "\x1b[" in capsys.readouterr().out

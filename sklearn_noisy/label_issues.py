@@ -100,8 +100,10 @@ default='prune_by_class'
     Returns
     -------
     issues : pandas.DataFrame
-        One row per sample, indexed by its position in ``X`` (0 .. n-1),
-        sorted by decreasing ``noise_score`` (ties in order of position).
+        One row per sample, sorted by decreasing ``noise_score`` (ties in
+        order of position). Indexed like ``X`` when it is a pandas DataFrame
+        or Series (else like ``y`` when that is a Series), so the rows carry
+        your sample IDs; otherwise by position in ``X`` (0 .. n-1).
         Columns:
 
         * ``noise_score`` (float): the estimator's ``noise_scores_`` rule on
@@ -164,6 +166,7 @@ default='prune_by_class'
     pandas = check_pandas_support("sklearn_noisy.find_label_issues")
     _check_estimator(estimator)
     refuse_missing_labels(y, "y")
+    index = _pandas_index(X, y)
     X, y = indexable(X, y)
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
@@ -202,11 +205,22 @@ default='prune_by_class'
             "given_label": y,
             "corrected_label": classes[predicted],
         },
-        index=pandas.RangeIndex(n_samples),
+        index=pandas.RangeIndex(n_samples) if index is None else index,
     )
     issues = issues.iloc[np.argsort(-noise_score, kind="stable")]
     issues.attrs["noise_rate"] = float(counts.sum() / n_samples)
     return issues
+
+
+def _pandas_index(X, y):
+    """The index of a DataFrame or Series ``X``, else of a Series ``y``, else None.
+
+    The caller's sample IDs then label the result's rows.
+    """
+    for data in (X, y):
+        if hasattr(data, "iloc") and hasattr(data, "index"):
+            return data.index
+    return None
 
 
 def _check_estimator(estimator):

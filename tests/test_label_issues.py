@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_blobs
+from sklearn.datasets import load_digits, load_iris, make_blobs
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -260,3 +260,21 @@ def test_without_pandas_the_error_says_so():
                                text=True, timeout=300,
                                cwd=Path(__file__).resolve().parents[1])
     assert "find_label_issues requires pandas" in completed.stdout, completed.stderr
+
+
+def test_the_rows_carry_the_callers_sample_ids():
+    X, y = load_iris(return_X_y=True)
+    y[[0, 60, 120]] = [2, 0, 1]
+    ids = [f"flower-{i}" for i in range(len(y))]
+    frame = pd.DataFrame(X, index=ids)
+    issues = find_label_issues(LogisticRegression(max_iter=1000), frame, y, random_state=0)
+    assert sorted(issues.index[:3]) == ["flower-0", "flower-120", "flower-60"]
+    mine = issues.loc[ids]  # back in the order of the data
+    np.testing.assert_array_equal(mine["given_label"], y)
+    # the same ranking as for the bare array, whose rows are positions
+    positions = find_label_issues(LogisticRegression(max_iter=1000), X, y, random_state=0)
+    assert list(issues.index) == [ids[i] for i in positions.index]
+    # a Series of labels lends its index when X has none
+    by_label = find_label_issues(LogisticRegression(max_iter=1000), X,
+                                 pd.Series(y, index=ids), random_state=0)
+    assert list(by_label.index) == list(issues.index)

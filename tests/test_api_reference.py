@@ -68,9 +68,15 @@ def documented_objects():
     return documented
 
 
+PY_CLASS = re.compile(r"^\.\. py:class:: ([\w.]+)[^\n]*\n((?:[ \t]+[^\n]*\n|\n)*)",
+                      flags=re.MULTILINE)
+
+
 def class_members():
-    """Dotted class path -> the members listed for it (automodule lists count)."""
-    listed = {}
+    """Dotted class path -> the members listed for it (automodule lists count, and
+    the ``py:method`` entries of a hand-written ``py:class``)."""
+    listed = {path: re.findall(r"\.\. py:method:: (\w+)\(", body)
+              for path, body in PY_CLASS.findall(API_PAGE)}
     for kind, path, members in directives():
         if kind == "autoclass":
             listed[path] = members or []

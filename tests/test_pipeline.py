@@ -34,11 +34,12 @@ class LabelRecorder(ClassifierMixin, BaseEstimator):
         return super().score(X, y)
 
 
-def test_pipeline_reexports_are_imbalanced_learn_ones():
+def test_pipelines_are_imbalanced_learn_ones():
     from imblearn import pipeline
 
-    assert sklearn_noisy.Pipeline is pipeline.Pipeline
-    assert sklearn_noisy.make_pipeline is pipeline.make_pipeline
+    assert issubclass(sklearn_noisy.Pipeline, pipeline.Pipeline)
+    pipe = sklearn_noisy.make_pipeline(sklearn_noisy.CrossEntropyClassifier())
+    assert type(pipe) is sklearn_noisy.Pipeline
 
 
 def test_only_training_labels_are_corrupted():
@@ -95,3 +96,21 @@ def test_seal_in_a_pipeline_reports_on_the_corrupted_training_labels():
     seal = pipe[-1]
     assert seal.soft_labels_.shape == (len(X), 3)
     assert len(seal.noise_scores_) == len(X)
+
+
+def test_a_pipeline_says_where_its_last_steps_attributes_are():
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import GridSearchCV
+
+    from sklearn_noisy import CrossEntropyClassifier, IDNLabelCorruptor, make_pipeline
+
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(IDNLabelCorruptor(noise_rate=0.2, random_state=0),
+                         CrossEntropyClassifier(max_epochs=2, random_state=0))
+    search = GridSearchCV(pipe, {"crossentropyclassifier__lr": [1e-3]}, cv=2)
+    search.fit(X.astype("float32"), y)
+    with pytest.raises(AttributeError, match=r"best_estimator_\[-1\]\.noise_scores_"):
+        search.best_estimator_.noise_scores_
+    assert search.best_estimator_[-1].noise_scores_.shape == (len(y),)
+    assert not hasattr(pipe, "noise_scores_")  # unfitted: a plain AttributeError
+    assert search.best_estimator_.classes_.tolist() == [0, 1, 2]

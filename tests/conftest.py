@@ -26,6 +26,7 @@ SLOW = {
     "test_benchmark_cli.py": "runs the benchmark's command line in new processes",
     "test_distributed.py": "launches two processes with torchrun",
     "test_label_issues.py::test_user_guide_page_runs": "runs a user-guide page",
+    "test_label_issues.py::test_csv_walkthrough_runs": "runs a user-guide page",
 }
 
 

@@ -278,3 +278,21 @@ def test_the_rows_carry_the_callers_sample_ids():
     by_label = find_label_issues(LogisticRegression(max_iter=1000), X,
                                  pd.Series(y, index=ids), random_state=0)
     assert list(by_label.index) == list(issues.index)
+
+
+def test_csv_walkthrough_runs(tmp_path, monkeypatch):
+    """The Python blocks of docs/user_guide/csv_walkthrough.rst, in order, in one
+    namespace, in a folder of their own (they write a CSV file)."""
+    page = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "csv_walkthrough.rst"
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", page.read_text())
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    for block in blocks:
+        code = "\n".join(line[3:] for line in block.splitlines())
+        exec(compile(code, str(page), "exec"), namespace)
+    issues, data = namespace["issues"], namespace["data"]
+    assert issues.index.name == "image_id" and set(issues.index) == set(data.index)
+    truth, labels = namespace["truth"], namespace["labels"]
+    # relabelling by ID leaves fewer wrong labels than it found
+    assert (namespace["relabelled"] != truth).mean() < (labels != truth).mean()
+    assert namespace["noise_scores"].index.equals(data.index)

@@ -298,18 +298,18 @@ def warmed_up_decay(decay, n_updates):
 
 
 @torch.no_grad()
-def move_towards(averaged, current, weight):
+def move_towards(floats, others, weight):
     """``a <- a + weight * (c - a)`` for every pair of tensors (a, c).
 
-    Integer buffers (BatchNorm's batch counter) cannot lerp; they get the
+    ``floats`` holds two lists, the ``a`` and the ``c`` of the
+    floating-point pairs, updated by one foreach kernel; ``others`` the
+    integer pairs (BatchNorm's batch counter), which cannot lerp and get the
     same update in floating point, truncated.
     """
-    floats = [(a, c) for a, c in zip(averaged, current) if a.is_floating_point()]
-    if floats:
-        torch._foreach_lerp_([a for a, _ in floats], [c for _, c in floats], weight)
-    for a, c in zip(averaged, current):
-        if not a.is_floating_point():
-            a.copy_(a * (1 - weight) + c * weight)
+    if floats[0]:
+        torch._foreach_lerp_(*floats, weight)
+    for a, c in others:
+        a.copy_(a * (1 - weight) + c * weight)
 
 
 class MomentumModel(Callback):
@@ -338,16 +338,18 @@ class MomentumModel(Callback):
     def on_train_begin(self, net, **kwargs):
         self.averaged_ = copy.deepcopy(net.module_)
         self.n_updates_ = 0
-        self.tensor_pairs_ = (
-            [*self.averaged_.parameters(), *self.averaged_.buffers()],
-            [*net.module_.parameters(), *net.module_.buffers()],
-        )
+        # The pairs are grouped once: every training step updates them all.
+        pairs = list(zip([*self.averaged_.parameters(), *self.averaged_.buffers()],
+                         [*net.module_.parameters(), *net.module_.buffers()]))
+        floats = [(a, c) for a, c in pairs if a.is_floating_point()]
+        self.float_pairs_ = ([a for a, _ in floats], [c for _, c in floats])
+        self.other_pairs_ = [(a, c) for a, c in pairs if not a.is_floating_point()]
 
     def on_batch_end(self, net, training=False, **kwargs):
         if training:
             weight = (1.0 if self.n_updates_ == 0
                       else 1.0 - warmed_up_decay(self.decay, self.n_updates_))
-            move_towards(*self.tensor_pairs_, weight)
+            move_towards(self.float_pairs_, self.other_pairs_, weight)
             self.n_updates_ += 1
 
     def proba(self, net, X):

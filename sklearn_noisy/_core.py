@@ -369,16 +369,8 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
     def _fit(self, X, y, **method_inputs):
         device = check_device(self._device())
         world = detect_world()
-        self._check_data_parallel(world)
         X, encoded, labels = self._prepare_training_data(X, y)
-        if world.parallel and self.augmentation is not None and not isinstance(
-                X, torch.Tensor):
-            raise NotImplementedError(
-                f"{type(self).__name__} cannot yet spread a fit with augmentation over "
-                "the processes of the torch.distributed process group when X is a "
-                "Dataset (each process loads only its share of a batch, and the "
-                "augmentation draws for whole batches). Pass the data as an array or "
-                "tensor, or fit in one process.")
+        self._check_data_parallel(world, X)
         seed = draw_seed(self.random_state)
         if world.parallel:
             seed = broadcast_seed(seed)
@@ -400,7 +392,9 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
     #: ``torch.distributed`` process group (see :mod:`._distributed`).
     supports_data_parallel = True
 
-    def _check_data_parallel(self, world):
+    def _check_data_parallel(self, world, X):
+        """Refuse what a fit over ``world``'s processes cannot yet do, on the
+        prepared features ``X``."""
         if not world.parallel:
             return
         name = type(self).__name__
@@ -416,6 +410,13 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
                 f"{world.size} processes of the torch.distributed process group (the "
                 "accelerator's wrappers would average the gradients a second time). Use "
                 "the estimator without the mixin under torchrun: it spreads the fit itself.")
+        if self.augmentation is not None and not isinstance(X, torch.Tensor):
+            raise NotImplementedError(
+                f"{name} cannot yet spread a fit with augmentation over the processes "
+                "of the torch.distributed process group when X is a Dataset (each "
+                "process loads only its share of a batch, and the augmentation draws "
+                "for whole batches). Pass the data as an array or tensor, or fit in one "
+                "process.")
 
     # skorch's incremental training does not fit methods that need the whole
     # training set at once; hiding the method keeps scikit-learn from using it.
@@ -594,19 +595,17 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         """
         network = self.module_ if network is None else network
         world = current_world()
-        if not world.parallel:
-            return eval_softmax(network, X, augment=augment, dtype=dtype,
-                                batch_size=self._inference_batch_size(),
-                                prepare=self.run_network)
-        # Each process predicts its contiguous part of the rows, with the
-        # first process's BatchNorm statistics (each saw other samples).
-        for buffer in network.buffers():
-            broadcast_from_first(buffer)
-        start, stop = rows_of(len(X), world)
-        part = eval_softmax(network, X[start:stop], augment=augment, dtype=dtype,
-                            batch_size=self._inference_batch_size(),
-                            prepare=self.run_network)
-        return gather_rows(part)
+        if world.parallel:
+            # Each process predicts its contiguous part of the rows, with the
+            # first process's BatchNorm statistics (each saw other samples).
+            for buffer in network.buffers():
+                broadcast_from_first(buffer)
+            start, stop = rows_of(len(X), world)
+            X = X[start:stop]
+        proba = eval_softmax(network, X, augment=augment, dtype=dtype,
+                             batch_size=self._inference_batch_size(),
+                             prepare=self.run_network)
+        return gather_rows(proba) if world.parallel else proba
 
     def _predict_softmax(self, X):
         """float64 softmax for ``predict``/``predict_proba``."""

@@ -1,7 +1,7 @@
 """One fit across several processes: data parallelism on ``torch.distributed``.
 
-When a process group is initialised (``torchrun``, ``accelerate launch`` or
-the caller's own ``init_process_group``), every process ("rank") holds the
+When a process group is initialised (``init_process_group`` in a script
+that ``torchrun`` starts once per device), every process ("rank") holds the
 whole data set and the same network, and a fit is one computation spread
 over the ranks:
 
@@ -89,19 +89,20 @@ class Shard(NamedTuple):
         return (self.stop - self.start) / self.total
 
 
-def shard_of(indices, world):
-    """This rank's part of the global batch ``indices``, and where it lies in it."""
-    base, extra = divmod(len(indices), world.size)
-    start = world.rank * base + min(world.rank, extra)
-    stop = start + base + (world.rank < extra)
-    return indices[start:stop], Shard(start, stop, len(indices), indices)
-
-
 def rows_of(n_samples, world):
-    """This rank's contiguous part of ``range(n_samples)`` in an evaluation pass."""
+    """This rank's contiguous part ``start, stop`` of ``range(n_samples)``.
+
+    The parts of the ranks differ by at most one row, the longer ones first.
+    """
     base, extra = divmod(n_samples, world.size)
     start = world.rank * base + min(world.rank, extra)
     return start, start + base + (world.rank < extra)
+
+
+def shard_of(indices, world):
+    """This rank's part of the global batch ``indices``, and where it lies in it."""
+    start, stop = rows_of(len(indices), world)
+    return indices[start:stop], Shard(start, stop, len(indices), indices)
 
 
 def draw_rows(sampler, shape, inputs, generator, device, dtype=torch.float32):

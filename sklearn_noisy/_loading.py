@@ -205,9 +205,7 @@ class LazyFeatures:
 
     def split(self, batch_size):
         """The inputs in order, ``batch_size`` samples at a time."""
-        batches = torch.arange(len(self)).split(batch_size)
-        for inputs, _ in self.load(batches):
-            yield inputs
+        return self[:].split(batch_size)
 
     def __getitem__(self, rows):
         """The samples of the slice ``rows``, for an in-order pass over them."""

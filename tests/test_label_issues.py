@@ -227,17 +227,24 @@ def test_docstring_example():
     assert doctest.testmod(label_issues).failed == 0
 
 
-def test_user_guide_page_runs():
-    """The Python blocks of docs/user_guide/noisy_data.rst, in order, in one
-    namespace, as a reader would run them."""
-    pytest.importorskip("cleanlab")
-    page = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "noisy_data.rst"
+def run_user_guide_page(name, min_blocks):
+    """Run the Python blocks of ``docs/user_guide/<name>`` in order, in one
+    namespace, as a reader would; return the namespace."""
+    page = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / name
     blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", page.read_text())
-    assert len(blocks) >= 6
+    assert len(blocks) >= min_blocks
     namespace = {}
     for block in blocks:
         code = "\n".join(line[3:] for line in block.splitlines())
         exec(compile(code, str(page), "exec"), namespace)
+    return namespace
+
+
+def test_user_guide_page_runs():
+    """The Python blocks of docs/user_guide/noisy_data.rst, in order, in one
+    namespace, as a reader would run them."""
+    pytest.importorskip("cleanlab")
+    namespace = run_user_guide_page("noisy_data.rst", min_blocks=6)
     issues, flags = namespace["issues"], namespace["cleanlab_flags"]
     assert issues.attrs["noise_rate"] > 0.05
     assert len(flags) == len(issues)
@@ -283,13 +290,8 @@ def test_the_rows_carry_the_callers_sample_ids():
 def test_csv_walkthrough_runs(tmp_path, monkeypatch):
     """The Python blocks of docs/user_guide/csv_walkthrough.rst, in order, in one
     namespace, in a folder of their own (they write a CSV file)."""
-    page = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "csv_walkthrough.rst"
-    blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", page.read_text())
     monkeypatch.chdir(tmp_path)
-    namespace = {}
-    for block in blocks:
-        code = "\n".join(line[3:] for line in block.splitlines())
-        exec(compile(code, str(page), "exec"), namespace)
+    namespace = run_user_guide_page("csv_walkthrough.rst", min_blocks=7)
     issues, data = namespace["issues"], namespace["data"]
     assert issues.index.name == "image_id" and set(issues.index) == set(data.index)
     truth, labels = namespace["truth"], namespace["labels"]

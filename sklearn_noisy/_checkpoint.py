@@ -6,6 +6,7 @@ the fit computes. A description is the same in every process, so that a fit
 started again after a crash finds the file its predecessor wrote.
 """
 
+import errno
 import functools
 import hashlib
 import numbers
@@ -257,8 +258,11 @@ def save_checkpoint(path, state):
     The file is written next to ``path``, flushed to disk and renamed over
     it, so a fit interrupted while saving, or a machine that loses power,
     leaves the previous checkpoint or the new one, never a part of one.
+    The file's own name goes in with ``state``, so that a file renamed or
+    copied under another fit's name is not taken for that fit's.
     """
     path = Path(path)
+    state = {**state, "file_name": path.name}
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
@@ -333,8 +337,14 @@ def load_checkpoint(path, keys):
         return None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except OSError:
-        raise
+    except OSError as exc:
+        # A file that cannot be opened or read (permissions, I/O) is the
+        # system's error; torch's reader reports a damaged archive as an
+        # invalid argument.
+        if exc.errno != errno.EINVAL:
+            raise
+        raise unusable_checkpoint(
+            path, "it cannot be read: it is damaged (for example truncated)") from exc
     except Exception as exc:
         raise unusable_checkpoint(
             path, f"it cannot be read ({type(exc).__name__}): it is damaged (for "
@@ -344,9 +354,14 @@ def load_checkpoint(path, keys):
     if not isinstance(state, dict):
         raise unusable_checkpoint(
             path, f"it holds a {type(state).__name__}, not a checkpoint")
-    missing = [key for key in keys if key not in state]
+    missing = [key for key in (*keys, "file_name") if key not in state]
     if missing:
         raise unusable_checkpoint(
             path, f"it has no {', '.join(map(repr, missing))} entry; it was not "
             "written by this estimator")
+    if state["file_name"] != path.name:
+        raise unusable_checkpoint(
+            path, f"it was written as {state['file_name']!r}, the checkpoint of "
+            "another fit, and renamed or copied to this fit's name")
+    del state["file_name"]
     return state

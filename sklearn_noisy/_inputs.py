@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._data import is_training_data
-from ._loading import LazyFeatures, dataset_labels, is_user_dataset, sample_input
+from ._loading import LazyFeatures, dataset_labels, is_user_dataset, read_item, sample_input
 from ._validation import (
     abbreviate,
     as_input_tensor,
@@ -85,7 +85,7 @@ class InputPreparation:
             raise ValueError(
                 f"X is a Dataset of {len(dataset)} samples but y has {len(y)} labels.")
         encoded = self._encode_labels(y)
-        first = sample_input(dataset[0])
+        first = sample_input(read_item(dataset, 0))
         self.input_shape_ = tuple(first.shape)
         self.input_dtype_ = self._input_dtype(first.dtype)
         refuse_empty_axes(self.input_shape_)
@@ -131,7 +131,7 @@ class InputPreparation:
     def _prepare_inference_data(self, X):
         check_is_fitted(self)
         if is_user_dataset(X) and not is_training_data(X):
-            shape = tuple(sample_input(X[0]).shape) if len(X) else None
+            shape = tuple(sample_input(read_item(X, 0)).shape) if len(X) else None
             if shape != self.input_shape_:
                 raise ValueError(
                     f"X is a Dataset of samples of shape {shape}, but "

@@ -26,13 +26,30 @@ def is_user_dataset(X):
     return isinstance(X, TorchDataset) and hasattr(X, "__getitem__")
 
 
-def sample_input(item):
-    """The input part of a Dataset item: ``x``, ``(x,)`` or ``(x, label)``."""
+def read_item(dataset, index):
+    """Item ``index`` of the caller's Dataset.
+
+    An exception raised by the Dataset itself keeps its type, so that the
+    caller's own handling still works, and gets a note naming the item (a
+    failing file read deep inside a fit is otherwise hard to place).
+    """
+    try:
+        return dataset[index]
+    except Exception as exc:
+        if hasattr(exc, "add_note"):  # Python >= 3.11
+            exc.add_note(
+                f"(raised while reading item {index} of the "
+                f"{type(dataset).__name__} passed as X)")
+        raise
+
+
+def sample_input(item, index=0):
+    """The input part of item ``index``: ``x``, ``(x,)`` or ``(x, label)``."""
     if isinstance(item, (tuple, list)):
         if len(item) not in (1, 2):
             raise ValueError(
                 "The items of a Dataset passed as X must be inputs, (input,) or "
-                f"(input, label) pairs; item 0 is a {type(item).__name__} of "
+                f"(input, label) pairs; item {index} is a {type(item).__name__} of "
                 f"{len(item)} elements.")
         item = item[0]
     if isinstance(item, torch.Tensor):
@@ -41,7 +58,7 @@ def sample_input(item):
     if array.dtype.kind not in "biuf":
         raise ValueError(
             "The inputs of a Dataset passed as X must be numeric tensors or "
-            f"arrays; item 0 holds {type(item).__name__} of dtype {array.dtype}.")
+            f"arrays; item {index} holds {type(item).__name__} of dtype {array.dtype}.")
     return torch.as_tensor(array)
 
 
@@ -55,19 +72,25 @@ def dataset_labels(dataset):
     targets = getattr(dataset, "targets", None)
     if targets is not None and len(targets) == len(dataset):
         return np.asarray(targets.cpu() if isinstance(targets, torch.Tensor) else targets)
-    first = dataset[0]
+    first = read_item(dataset, 0)
     if not (isinstance(first, (tuple, list)) and len(first) == 2):
         raise ValueError(
             "y=None needs a Dataset whose items are (input, label) pairs; the "
             f"first item of {type(dataset).__name__} is a {type(first).__name__}. "
             "Pass the labels as y.")
-    labels = [first[1]] + [dataset[index][1] for index in range(1, len(dataset))]
+    labels = [first[1]] + [read_item(dataset, index)[1] for index in range(1, len(dataset))]
     for index, label in enumerate(labels):
         if np.ndim(label.cpu() if isinstance(label, torch.Tensor) else label) != 0:
             raise ValueError(
                 f"Item {index} of the Dataset passed as X has a label of shape "
                 f"{tuple(np.shape(label))}; each item needs one class label (for a "
                 "one-hot label, its argmax).")
+        if isinstance(label, str) != isinstance(first[1], str):
+            # numpy would silently turn the numbers into strings.
+            raise ValueError(
+                f"Item {index} of the Dataset passed as X has a label of type "
+                f"{type(label).__name__}, item 0 one of type {type(first[1]).__name__}: "
+                "the labels must be all strings or all numbers.")
     return np.asarray([
         label.item() if isinstance(label, torch.Tensor) else label for label in labels
     ])
@@ -88,13 +111,19 @@ class _IndexedInputs(TorchDataset):
         return len(self.dataset)
 
     def __getitem__(self, index):
-        item = sample_input(self.dataset[index])
+        item = sample_input(read_item(self.dataset, index), index)
         if tuple(item.shape) != self.sample_shape:
             raise ValueError(
                 f"Item {index} of the Dataset passed as X holds an input of shape "
                 f"{tuple(item.shape)}, but its first item's is {self.sample_shape}: "
                 "every sample needs the same shape (resize or crop them in the "
                 "Dataset's transform).")
+        if item.is_floating_point() and not torch.isfinite(item).all():
+            # Checked here, where the item is at hand: in the training loop it
+            # would surface only as a diverged loss, without the item.
+            raise ValueError(
+                f"Item {index} of the Dataset passed as X holds NaN or infinite "
+                "values; every input must be finite.")
         return item, index
 
 

@@ -18,7 +18,7 @@ from skorch.dataset import ValidSplit
 from sklearn.datasets import make_classification
 
 from sklearn_noisy import SEALClassifier, _checkpoint
-from sklearn_noisy._checkpoint import describe, fit_fingerprint, save_checkpoint
+from sklearn_noisy._checkpoint import describe, fit_fingerprint, load_checkpoint, save_checkpoint
 from sklearn_noisy.networks import MLP, resnet18
 
 FAST = dict(n_iterations=1, max_epochs=2, batch_size=32, random_state=0)
@@ -292,12 +292,15 @@ def wrong_weights(path, written_bytes):
 @pytest.mark.parametrize("damage, reason", [
     (lambda path, good: path.write_bytes(good[: len(good) // 2]), "cannot be read"),
     (lambda path, good: path.write_bytes(b""), "cannot be read"),
+    # torch reads some truncations as an invalid argument (an OSError)
+    (lambda path, good: path.write_bytes(good[:4102]), "cannot be read"),
     (lambda path, good: path.write_text("not a checkpoint\n"), "cannot be read"),
     (lambda path, good: torch.save([1, 2], path), "holds a list"),
-    (foreign_dict, "has no 'seed', 'soft_labels', 'history', 'module' entry"),
+    (foreign_dict, "has no 'seed', 'soft_labels', 'history', 'module', 'file_name' entry"),
     (lambda path, good: path.write_bytes(pickle.dumps(RunsCode())), "could run code"),
     (wrong_weights, "weights do not fit"),
-], ids=["truncated", "empty", "text", "list", "foreign-dict", "runs-code", "wrong-weights"])
+], ids=["truncated", "empty", "truncated-more", "text", "list", "foreign-dict", "runs-code",
+        "wrong-weights"])
 def test_damaged_checkpoint_is_named_with_how_to_discard_it(
         data, tmp_path, written, stages, monkeypatch, damage, reason):
     X, y = data
@@ -367,8 +370,68 @@ def test_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch, error,
     with pytest.raises(OSError, match=message):
         save_checkpoint(path, {"history": [1, 2]})
     monkeypatch.undo()
-    assert torch.load(path, weights_only=True) == {"history": [1]}
+    assert load_checkpoint(path, ["history"]) == {"history": [1]}
     assert list(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize("moment", ["inside torch.save", "before the rename",
+                                    "after the rename"])
+def test_ctrl_c_while_a_checkpoint_is_written(data, tmp_path, monkeypatch, moment):
+    """Ctrl-C between stages stops the fit, which leaves the estimator as it
+    was; the previous checkpoint, or the complete new one, is what a resumed
+    fit continues from, and it gives the uninterrupted fit's model."""
+    X, y = data
+    params = {**FAST, "n_iterations": 2}
+    reference = SEALClassifier(**params).fit(X, y)
+    writes = {"count": 0}
+    save, replace, fsync_directory = (
+        _checkpoint.torch.save, os.replace, _checkpoint._fsync_directory)
+
+    def interrupt_on_second_write(where, original):
+        def patched(*args):
+            if where == moment:
+                writes["count"] += 1
+                if writes["count"] == 2:  # the checkpoint of iteration 1
+                    if where == "inside torch.save":
+                        args[1].write(b"partial")
+                    elif where == "after the rename":
+                        original(*args)
+                    raise KeyboardInterrupt
+            return original(*args)
+        return patched
+
+    monkeypatch.setattr(_checkpoint.torch, "save",
+                        interrupt_on_second_write("inside torch.save", save))
+    monkeypatch.setattr(_checkpoint.os, "replace",
+                        interrupt_on_second_write("before the rename", replace))
+    monkeypatch.setattr(_checkpoint, "_fsync_directory",
+                        interrupt_on_second_write("after the rename", fsync_directory))
+    estimator = SEALClassifier(checkpoint_dir=tmp_path, **params)
+    with pytest.raises(KeyboardInterrupt):
+        estimator.fit(X, y)
+    monkeypatch.undo()
+
+    assert not hasattr(estimator, "module_")
+    (path,) = list(tmp_path.iterdir())  # no temporary file is left behind
+    finished = 2 if moment == "after the rename" else 1
+    saved = load_checkpoint(path, ["history"])
+    assert len(saved["history"]) == finished
+    resumed = SEALClassifier(checkpoint_dir=tmp_path, **params).fit(X, y)
+    assert len(resumed.stage_histories_) == 3 - finished
+    np.testing.assert_allclose(resumed.soft_labels_, reference.soft_labels_, atol=1e-6)
+    np.testing.assert_allclose(resumed.predict_proba(X), reference.predict_proba(X), atol=1e-6)
+
+
+def test_a_checkpoint_copied_under_another_fits_name_is_refused(data, tmp_path):
+    X, y = data
+    SEALClassifier(checkpoint_dir=tmp_path, **FAST).fit(X, y)
+    (first,) = checkpoints(tmp_path)
+    SEALClassifier(checkpoint_dir=tmp_path, **{**FAST, "lr": 0.0123}).fit(X, y)
+    (second,) = set(checkpoints(tmp_path)) - {first}
+    second.write_bytes(first.read_bytes())
+    with pytest.raises(ValueError, match="written as .*renamed or copied") as error:
+        SEALClassifier(checkpoint_dir=tmp_path, **{**FAST, "lr": 0.0123}).fit(X, y)
+    assert str(second) in str(error.value)
 
 
 def test_directory_under_a_file_is_refused_before_training(data, tmp_path, stages):

@@ -5,6 +5,7 @@ Ghostscript for EPS files), so no file is ever opened with them, whatever
 its extension says.
 """
 
+import errno
 import os
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -26,8 +27,24 @@ def pillow():
 
 def is_image_file(entry):
     """Whether the ``os.DirEntry`` is a visible file with an image extension."""
-    return (not entry.name.startswith(".") and entry.is_file()
+    return (not entry.name.startswith(".") and _follows(entry, entry.is_file)
             and os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS)
+
+
+def is_folder(entry):
+    """Whether the ``os.DirEntry`` is a folder, or a link to one."""
+    return _follows(entry, entry.is_dir)
+
+
+def _follows(entry, check):
+    try:
+        return check()
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise ValueError(
+            f"{entry.path} is a symbolic link that leads back to itself (a loop): "
+            "remove it or point it at a file or folder.") from None
 
 
 def open_image(path):

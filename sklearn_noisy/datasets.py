@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._images import is_image_file, open_image, pillow
+from ._images import is_folder, is_image_file, open_image, pillow
 
 _MODES = ("RGB", "L")
 # Pillow opens 16-bit greyscale PNG files in one of these modes; converting them to
@@ -160,7 +160,7 @@ class ImageFolder(torch.utils.data.Dataset):
         with os.scandir(root) as entries:
             entries = sorted(entries, key=lambda entry: entry.name)
         class_folders = [entry for entry in entries
-                         if not entry.name.startswith(".") and entry.is_dir()]
+                         if not entry.name.startswith(".") and is_folder(entry)]
         if not class_folders:
             loose = sum(is_image_file(entry) for entry in entries)
             found = (f"it holds {loose} image{'s' * (loose > 1)} but no subfolders" if loose
@@ -247,7 +247,7 @@ class ImageFolder(torch.utils.data.Dataset):
 
 def _describe_empty(path, files):
     others = [file.name for file in files if not file.name.startswith(".")]
-    folders = [file.name for file in files if not file.name.startswith(".") and file.is_dir()]
+    folders = [file.name for file in files if not file.name.startswith(".") and is_folder(file)]
     if not others:
         return f"{path} holds only hidden files" if files else f"{path} is empty"
     if folders and len(folders) == len(others):

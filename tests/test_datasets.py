@@ -243,6 +243,16 @@ def test_class_folders_without_images_are_named(tmp_path):
     assert f"{tmp_path / 'nested'} holds only subfolders (inner)" in message
 
 
+@pytest.mark.parametrize("where", ["root/loop", "root/ant/loop.png"])
+def test_a_symbolic_link_loop_is_named(tmp_path, where):
+    _image_folder(tmp_path, n_per_class=1)
+    link = tmp_path / where.removeprefix("root/")
+    link.symlink_to(link)
+    with pytest.raises(ValueError, match="symbolic link that leads back to itself") as error:
+        ImageFolder(tmp_path)
+    assert str(link) in str(error.value)
+
+
 @pytest.mark.parametrize("content", [
     b"", b"not an image at all",
     "truncated png",

@@ -37,7 +37,19 @@ autodoc_default_options = {"inherited-members": False}
 
 html_theme = "pydata_sphinx_theme"
 html_title = "sklearn_noisy"
-html_theme_options = {"navigation_depth": 2, "show_toc_level": 2}
+html_theme_options = {
+    "navigation_depth": 2,
+    "show_toc_level": 2,
+    # every top-level page in the header, none under "More"
+    "header_links_before_dropdown": 12,
+}
+html_static_path = ["_static"]
+html_css_files = ["layout.css"]
+# Pages without subpages have nothing to show in the left sidebar, which would
+# otherwise stay empty and narrow the text.
+SINGLE_PAGES = ("index", "install", "quickstart", "benchmark", "scaling", "robustness",
+                "design", "api", "contributing")
+html_sidebars = {page: [] for page in SINGLE_PAGES}
 
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),

@@ -5,6 +5,7 @@ guide page shows; ``test_examples.py`` runs every example, in parallel with
 the rest of the suite, and ``make docs`` runs them all for the real site.
 """
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +29,22 @@ def test_docs_build_without_warnings(tmp_path):
     for page in ("index.html", "api.html", "flywheel.html", "scaling.html",
                  "plot_dask_grid_search.html", "noisy_data.html", "plot_label_issues.html"):
         assert page in built
+
+    check_layout(tmp_path / "html")
+
+
+def check_layout(html):
+    """Pages without subpages have no left sidebar; every top-level page is in
+    the header (none under "More"); the home page's contents list user pages
+    only (the contributor page is in the header)."""
+    index = (html / "index.html").read_text(encoding="utf-8")
+    contents = "".join(re.findall(r'toctree-wrapper compound">(.*?)</div>', index, re.S))
+    assert "install.html" in contents and "contributing.html" not in contents
+    header = index[index.index("bd-header"):index.index("bd-main")]
+    for page in ("api.html", "auto_examples/index.html", "contributing.html"):
+        assert f'href="{page}"' in header, page
+    assert "pst-nav-more-links" not in header
+    for page in ("index.html", "install.html", "quickstart.html", "benchmark.html",
+                 "robustness.html", "api.html"):
+        text = (html / page).read_text(encoding="utf-8")
+        assert "bd-sidebar-primary bd-sidebar hide-on-wide" in text, page

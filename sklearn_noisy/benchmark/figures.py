@@ -46,8 +46,15 @@ def plot_roc_curves(results, folder):
         return None
     plt = _pyplot()
     rates = sorted({r.noise_rate for r in results})
-    figure, axes = plt.subplots(1, len(rates), figsize=(4 * len(rates), 4), squeeze=False)
-    for axis, rate in zip(axes[0], rates):
+    # At most two panels a row, so that the legends stay readable when the
+    # figure is shown at the width of a page.
+    columns = min(2, len(rates))
+    rows = -(-len(rates) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(5.5 * columns, 5 * rows),
+                                squeeze=False)
+    for axis in list(axes.flat)[len(rates):]:
+        axis.set_visible(False)
+    for axis, rate in zip(axes.flat, rates):
         for result in (r for r in results if r.noise_rate == rate):
             details = result.details
             if details.false_positive_rate is None:
@@ -57,7 +64,7 @@ def plot_roc_curves(results, folder):
         axis.plot([0, 1], [0, 1], color="grey", linestyle=":")
         axis.set(title=f"{rate:.0%} noise, seed {results[0].seed}",
                  xlabel="false positive rate", ylabel="true positive rate")
-        axis.legend(fontsize="small", loc="lower right")
+        axis.legend(loc="lower right")
     return _save(plt, figure, folder, "detection_roc.png")
 
 

@@ -40,7 +40,7 @@ algorithm search and the allocator's growth). ``--precision`` and
 ``compile=True`` and ``iterator_train__drop_last=True`` (every training
 batch of one shape, so the networks compile once). ``--nproc N`` spreads
 each fit over N processes (one per GPU with ``--device cuda``), launched
-with ``torchrun``; Flywheel, which cannot yet be spread, is skipped then.
+with ``torchrun``.
 
 For comparison, the papers' own figures on GPUs: the SLN paper's Table 1
 gives the training time of 300 epochs of WRN-28-2 on a V100 (CE 1.18 h,
@@ -199,7 +199,6 @@ def join_process_group(args):
     if cuda:
         args.device = f"cuda:{os.environ['LOCAL_RANK']}"
         torch.cuda.set_device(torch.device(args.device))
-    args.methods = [method for method in args.methods if method != "flywheel"]
     return dist.get_rank() == 0
 
 

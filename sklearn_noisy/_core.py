@@ -410,13 +410,18 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
                 f"{world.size} processes of the torch.distributed process group (the "
                 "accelerator's wrappers would average the gradients a second time). Use "
                 "the estimator without the mixin under torchrun: it spreads the fit itself.")
-        if self.augmentation is not None and not isinstance(X, torch.Tensor):
+        if self._augments_training_batches() and not isinstance(X, torch.Tensor):
             raise NotImplementedError(
                 f"{name} cannot yet spread a fit with augmentation over the processes "
                 "of the torch.distributed process group when X is a Dataset (each "
                 "process loads only its share of a batch, and the augmentation draws "
                 "for whole batches). Pass the data as an array or tensor, or fit in one "
                 "process.")
+
+    def _augments_training_batches(self):
+        """Whether the fit augments its training batches (then a parallel fit
+        needs the whole batches' features)."""
+        return self.augmentation is not None
 
     # skorch's incremental training does not fit methods that need the whole
     # training set at once; hiding the method keeps scikit-learn from using it.
@@ -601,6 +606,13 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
             for buffer in network.buffers():
                 broadcast_from_first(buffer)
             start, stop = rows_of(len(X), world)
+            if augment is not None:
+                # The augmentation draws for every row, chunk by chunk as
+                # in one process, so that the draws do not depend on the
+                # number of processes; each process keeps its rows.
+                X = torch.cat([augment(chunk)
+                               for chunk in X.split(self._inference_batch_size())])
+                augment = None
             X = X[start:stop]
         proba = eval_softmax(network, X, augment=augment, dtype=dtype,
                              batch_size=self._inference_batch_size(),

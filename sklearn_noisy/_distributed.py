@@ -11,9 +11,13 @@ over the ranks:
 * after each backward pass the gradients are summed over the ranks, each
   weighted by its share of the batch, so that the step is the step of the
   whole batch;
-* per-sample random draws (SLN's noise) are drawn for the whole batch on
-  every rank and sliced, and per-sample updates (ConfusionEM's eta) are
-  gathered, so every rank holds every sample's state;
+* per-sample random draws (SLN's noise, augmentations, Flywheel's MixUp
+  partners) are drawn for the whole batch on every rank and sliced, and
+  per-sample updates (ConfusionEM's eta) are gathered, so every rank holds
+  every sample's state;
+* a loss over the whole batch (Flywheel's contrastive negatives) is computed
+  by every rank on the gathered rows, its gradient flowing back to each
+  rank's own rows;
 * evaluation passes are split into one contiguous part per rank and
   gathered.
 
@@ -162,19 +166,52 @@ def gather_rows(*tensors):
 
     The ranks may hold different numbers of rows (the same on each tensor).
     """
-    n_rows = torch.tensor([len(tensors[0])], device=tensors[0].device)
+    sizes = _row_counts(tensors[0])
+    gathered = [_gather(tensor, sizes) for tensor in tensors]
+    return gathered[0] if len(gathered) == 1 else tuple(gathered)
+
+
+def _row_counts(tensor):
+    """The number of rows of ``tensor`` on each rank."""
+    n_rows = torch.tensor([len(tensor)], device=tensor.device)
     sizes = [torch.zeros_like(n_rows) for _ in range(dist.get_world_size())]
     dist.all_gather(sizes, n_rows)
-    sizes = [int(size) for size in torch.cat(sizes).tolist()]
-    longest = max(sizes)
-    gathered = []
-    for tensor in tensors:
-        padded = tensor.new_zeros((longest, *tensor.shape[1:]))
-        padded[:len(tensor)] = tensor
-        parts = [torch.empty_like(padded) for _ in sizes]
-        dist.all_gather(parts, padded.contiguous())
-        gathered.append(torch.cat([part[:size] for part, size in zip(parts, sizes)]))
-    return gathered[0] if len(gathered) == 1 else tuple(gathered)
+    return [int(size) for size in torch.cat(sizes).tolist()]
+
+
+def _gather(tensor, sizes):
+    padded = tensor.new_zeros((max(sizes), *tensor.shape[1:]))
+    padded[:len(tensor)] = tensor
+    parts = [torch.empty_like(padded) for _ in sizes]
+    dist.all_gather(parts, padded.contiguous())
+    return torch.cat([part[:size] for part, size in zip(parts, sizes)])
+
+
+def gather_rows_with_grad(tensor, share):
+    """:func:`gather_rows` of one tensor, for a loss on the whole batch.
+
+    For a loss that every rank computes alike from the gathered rows (such
+    as a contrastive loss whose negatives span the batch): each rank's copy
+    of the loss holds the whole gradient on that rank's rows, which the
+    backward pass passes on divided by the rank's ``share`` of the batch, so
+    that the share-weighted sum of the ranks' gradients is the gradient of
+    the loss, as in one process.
+    """
+    return _GatherRows.apply(tensor, share)
+
+
+class _GatherRows(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, tensor, share):
+        sizes = _row_counts(tensor)
+        ctx.start = sum(sizes[:dist.get_rank()])
+        ctx.stop = ctx.start + len(tensor)
+        ctx.share = share
+        return _gather(tensor.detach(), sizes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.start:ctx.stop] / ctx.share, None
 
 
 def broadcast_from_first(tensor):

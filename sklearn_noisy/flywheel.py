@@ -25,6 +25,7 @@ from skorch.callbacks import Callback
 
 from ._core import NoisyLabelClassifier
 from ._data import ShuffledBatches, base_and_indices, one_hot
+from ._distributed import gather_rows_with_grad, sum_gradients
 from ._precision import LossScaling
 from ._docstrings import fill_docstring
 from ._random import derived_seed
@@ -180,9 +181,6 @@ default='auto'
     ((10, 10), (1797,))
     """
 
-    # MixUp pairs, the contrastive loss's negatives and the E-steps'
-    # augmentations span the whole batch or data set.
-    supports_data_parallel = False
 
     _parameter_constraints = {
         **NoisyLabelClassifier._parameter_constraints,
@@ -296,6 +294,9 @@ default='auto'
     # ------------------------------------------------------------------
     # fitting
     # ------------------------------------------------------------------
+    def _augments_training_batches(self):
+        return True
+
     def _fit_noisy(self, data):
         given = one_hot(data.y, data.n_classes, data.device)
         weak, strong = self._fitted_augmentations(data.X, data.randomness)
@@ -399,16 +400,20 @@ default='auto'
         for main_group, f_group in zip(optimizer.param_groups, self.optimizer_.param_groups):
             main_group["lr"] = f_group["lr"]
         augment = weak if self.main_augmentation == "weak" else _identity
+        features = base_and_indices(dataset)[0].X_tensor
         scaler = self.main_loss_scaler_
         network.train()
         for inputs, _ in ShuffledBatches(dataset, self.batch_size, generator):
-            logits = self.run_network(network, augment(inputs["X"]))
+            shard = inputs.get("shard")
+            logits = self.run_network(network, on_batch(augment, inputs, features))
             loss = F.cross_entropy(logits, labels[inputs["index"]])
             if marginal is not None and self.confidence_weight:
                 loss = loss + self.confidence_weight * confidence_regulariser(
                     logits, marginal)
             optimizer.zero_grad(set_to_none=True)
             scaler.backward(loss)
+            if shard is not None:
+                sum_gradients(network.parameters(), shard.share)
             scaler.step(optimizer)
             scaler.update()
         # No stale gradients of g in the gradients f's callbacks inspect.
@@ -419,9 +424,15 @@ default='auto'
         ``contrastive_weight`` times NT-Xent on the batch's strong views."""
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if training and "views" in X:
-            views = self.infer(X["views"])
+            first, second = self.infer(X["views"]).chunk(2)
+            shard = X.get("shard")
+            if shard is not None:
+                # The negatives are the whole batch's views: every process
+                # computes the loss on all of them.
+                first = gather_rows_with_grad(first, shard.share)
+                second = gather_rows_with_grad(second, shard.share)
             loss = loss + self.contrastive_weight * nt_xent_loss(
-                *views.chunk(2), self.contrastive_temperature)
+                first, second, self.contrastive_temperature)
         return loss
 
 
@@ -488,9 +499,11 @@ class EMCycles(Callback):
         return epoch > self.warmup_epochs
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        data, _ = base_and_indices(dataset_train)
+        # For the whole batches of a fit spread over several processes.
+        self.features_, self.targets_ = data.X_tensor, data.fields["targets"]
         if not self._cycling(len(net.history_)):
             return
-        data, _ = base_and_indices(dataset_train)
         X, given = data.X_tensor, self.given
         if self.gamma_ is None:
             self.gamma_ = (net.eval_proba(X).argmax(dim=1) == data.y_tensor).float().mean()
@@ -506,13 +519,22 @@ class EMCycles(Callback):
         if not training:
             return
         inputs, _ = batch
-        X = inputs["X"]
+        shard = inputs.get("shard")
+        # In a fit spread over several processes, every process draws the
+        # augmentations and MixUp partners for the whole batch and keeps its
+        # rows, so that the draws do not depend on the number of processes.
+        X, targets = ((inputs["X"], inputs["targets"]) if shard is None else
+                      (self.features_.index_select(0, shard.batch),
+                       self.targets_.index_select(0, shard.batch)))
+        rows = slice(None) if shard is None else slice(shard.start, shard.stop)
         cycling = self._cycling(len(net.history_))
         if cycling and self.contrastive_weight:
-            inputs["views"] = torch.cat([self.strong(X), self.strong(X)])
-        inputs["X"] = self.weak(X)
+            inputs["views"] = torch.cat([self.strong(X)[rows], self.strong(X)[rows]])
+        X = self.weak(X)
         if cycling and self.mixup_alpha:
-            inputs["X"], inputs["targets"] = self._mixup(inputs["X"], inputs["targets"])
+            X, targets = self._mixup(X, targets)
+            inputs["targets"] = targets[rows]
+        inputs["X"] = X[rows]
 
     def _mixup(self, X, targets):
         lam = float(self.mixup_rng.beta(self.mixup_alpha, self.mixup_alpha))
@@ -543,6 +565,15 @@ class EMCycles(Callback):
 
 def _identity(X):
     return X
+
+
+def on_batch(augment, inputs, features):
+    """``augment`` of a training batch's inputs; on a process's share of a
+    global batch, drawn for the whole batch and cut to the share."""
+    shard = inputs.get("shard")
+    if shard is None or augment is _identity:
+        return augment(inputs["X"])
+    return augment(features.index_select(0, shard.batch))[shard.start:shard.stop]
 
 
 def _clean_log_odds(main_proba, given, gamma, epsilon):

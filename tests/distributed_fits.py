@@ -6,7 +6,8 @@ Each process joins a gloo process group, fits every configuration of
 :data:`CONFIGS` on the same data and writes what it fitted to
 ``OUTPUT_DIR/<config>-rank<rank>.npz``. Two negative controls break the
 synchronisation on purpose (ConfusionEM's eta without gathering, SLN's noise
-drawn per process), so the test can show that its comparison catches them.
+drawn per process, Flywheel's contrastive negatives from each process's share
+only), so the test can show that its comparison catches them.
 """
 
 import os
@@ -42,11 +43,18 @@ CONFIGS = {
     "confusion-em-weighted": (ConfusionEMClassifier, {
         "eta_start_epoch": 1, "class_weight": "balanced"}),
     "ce-augmented": (CrossEntropyClassifier, {"augmentation": GaussianJitter(0.5)}),
+    "flywheel": (FlywheelClassifier, {"warmup_epochs": 2}),
+    "flywheel-weak-main": (FlywheelClassifier, {"warmup_epochs": 2,
+                                                "main_augmentation": "weak"}),
     "seal-validation": (SEALClassifier, {
         "n_iterations": 1, "train_split": 0.2,
         "callbacks": [("stop", EarlyStopping(monitor="valid_acc", lower_is_better=False,
                                              patience=2))]}),
 }
+#: (control, configuration): a synchronisation undone on purpose
+NEGATIVE_CONTROLS = [("eta-not-gathered", "confusion-em-batch"),
+                     ("noise-per-process", "sln-no-momentum"),
+                     ("negatives-per-process", "flywheel")]
 #: fitted on the data as a Dataset, compared with the fit of the arrays
 DATASET_CONFIG = "ce"
 COMMON = {"max_epochs": 5, "batch_size": 32, "random_state": 0}
@@ -74,7 +82,7 @@ def fitted_arrays(clf, X):
         "train_loss": np.array([epoch["train_loss"] for _, history in clf.stage_histories_
                                 for epoch in history]),
     }
-    for name in ("soft_labels_", "eta_", "posterior_"):
+    for name in ("soft_labels_", "eta_", "posterior_", "clean_proba_", "transition_matrix_"):
         if hasattr(clf, name):
             arrays[name.rstrip("_")] = getattr(clf, name)
     return arrays
@@ -85,6 +93,9 @@ def break_synchronisation(control):
     if control == "eta-not-gathered":
         import sklearn_noisy.confusion_em as confusion_em
         confusion_em.gather_rows = lambda *tensors: tensors
+    elif control == "negatives-per-process":
+        import sklearn_noisy.flywheel as flywheel
+        flywheel.gather_rows_with_grad = lambda tensor, share: tensor
     elif control == "noise-per-process":
         import sklearn_noisy.sln as sln
 
@@ -123,12 +134,7 @@ def main(output, device="cpu"):
     SEALClassifier(**COMMON, n_iterations=1, checkpoint_dir=checkpoints).fit(X, y)
     resumed = SEALClassifier(**COMMON, n_iterations=2, checkpoint_dir=checkpoints).fit(X, y)
     np.savez(output / f"seal-resumed-rank{rank}.npz", **fitted_arrays(resumed, X))
-    try:
-        FlywheelClassifier(**COMMON, warmup_epochs=2).fit(X, y)
-    except NotImplementedError as refused:
-        (output / f"flywheel-rank{rank}.txt").write_text(str(refused))
-    for control, name in [("eta-not-gathered", "confusion-em-batch"),
-                          ("noise-per-process", "sln-no-momentum")]:
+    for control, name in NEGATIVE_CONTROLS:
         break_synchronisation(control)
         cls, params = CONFIGS[name]
         clf = cls(**COMMON, **params).fit(X, y)

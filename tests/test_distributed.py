@@ -17,6 +17,8 @@ import torch.distributed as dist
 sys.path.insert(0, str(Path(__file__).parent))
 import distributed_fits  # noqa: E402
 
+from sklearn_noisy._distributed import World  # noqa: E402
+
 pytestmark = [
     pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
                        reason="needs torch.distributed with gloo"),
@@ -95,14 +97,23 @@ def test_the_first_process_alone_writes_the_checkpoint(two_processes):
     assert len(files) == 1
 
 
-def test_flywheel_refuses_to_spread_a_fit_it_cannot_yet_synchronise(two_processes):
-    for rank in (0, 1):
-        message = (two_processes / f"flywheel-rank{rank}.txt").read_text()
-        assert "cannot yet spread one fit over the 2 processes" in message
+def test_a_method_can_refuse_to_spread_a_fit():
+    class NotSpread(distributed_fits.CrossEntropyClassifier):
+        supports_data_parallel = False
+
+    with pytest.raises(NotImplementedError, match="cannot yet spread one fit over the 2"):
+        NotSpread()._check_data_parallel(World(0, 2), torch.zeros(3, 2))
+    NotSpread()._check_data_parallel(World(), torch.zeros(3, 2))
 
 
-@pytest.mark.parametrize("control, name", [("eta-not-gathered", "confusion-em-batch"),
-                                           ("noise-per-process", "sln-no-momentum")])
+def test_flywheel_on_a_dataset_refuses_to_spread_its_augmented_fit():
+    lazy = object()  # anything but a tensor: the prepared features of a Dataset
+    with pytest.raises(NotImplementedError, match="augmentation .* when X is a Dataset"):
+        distributed_fits.FlywheelClassifier()._check_data_parallel(World(0, 2), lazy)
+    distributed_fits.FlywheelClassifier()._check_data_parallel(World(0, 2), torch.zeros(3, 2))
+
+
+@pytest.mark.parametrize("control, name", distributed_fits.NEGATIVE_CONTROLS)
 def test_the_comparison_catches_a_broken_synchronisation(two_processes, one_process,
                                                          control, name):
     first, _ = ranks(two_processes, control)
@@ -131,4 +142,4 @@ def test_the_epoch_benchmark_spreads_its_fits_over_processes():
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "processes: 2" in result.stdout
-    assert "WRN-28-2" in result.stdout and "flywheel" not in result.stdout.split("\n", 2)[2]
+    assert "WRN-28-2" in result.stdout and "flywheel" in result.stdout.split("\n", 2)[2]

@@ -21,6 +21,9 @@ from sklearn_noisy import SEALClassifier, _checkpoint
 from sklearn_noisy._checkpoint import describe, fit_fingerprint, load_checkpoint, save_checkpoint
 from sklearn_noisy.networks import MLP, resnet18
 
+sys.path.insert(0, os.path.dirname(__file__))
+from interruptions import MOMENTS, interrupting, patch_targets  # noqa: E402
+
 FAST = dict(n_iterations=1, max_epochs=2, batch_size=32, random_state=0)
 
 
@@ -374,8 +377,7 @@ def test_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch, error,
     assert list(tmp_path.iterdir()) == [path]
 
 
-@pytest.mark.parametrize("moment", ["inside torch.save", "before the rename",
-                                    "after the rename"])
+@pytest.mark.parametrize("moment", MOMENTS)
 def test_ctrl_c_while_a_checkpoint_is_written(data, tmp_path, monkeypatch, moment):
     """Ctrl-C between stages stops the fit, which leaves the estimator as it
     was; the previous checkpoint, or the complete new one, is what a resumed
@@ -383,29 +385,16 @@ def test_ctrl_c_while_a_checkpoint_is_written(data, tmp_path, monkeypatch, momen
     X, y = data
     params = {**FAST, "n_iterations": 2}
     reference = SEALClassifier(**params).fit(X, y)
-    writes = {"count": 0}
-    save, replace, fsync_directory = (
-        _checkpoint.torch.save, os.replace, _checkpoint._fsync_directory)
+    writes = []
 
-    def interrupt_on_second_write(where, original):
-        def patched(*args):
-            if where == moment:
-                writes["count"] += 1
-                if writes["count"] == 2:  # the checkpoint of iteration 1
-                    if where == "inside torch.save":
-                        args[1].write(b"partial")
-                    elif where == "after the rename":
-                        original(*args)
-                    raise KeyboardInterrupt
-            return original(*args)
-        return patched
+    def second_write():  # the checkpoint of iteration 1
+        writes.append(1)
+        return len(writes) == 2
 
-    monkeypatch.setattr(_checkpoint.torch, "save",
-                        interrupt_on_second_write("inside torch.save", save))
-    monkeypatch.setattr(_checkpoint.os, "replace",
-                        interrupt_on_second_write("before the rename", replace))
-    monkeypatch.setattr(_checkpoint, "_fsync_directory",
-                        interrupt_on_second_write("after the rename", fsync_directory))
+    for owner, name, where in patch_targets(_checkpoint):
+        if where == moment:
+            monkeypatch.setattr(owner, name,
+                                interrupting(moment, getattr(owner, name), second_write))
     estimator = SEALClassifier(checkpoint_dir=tmp_path, **params)
     with pytest.raises(KeyboardInterrupt):
         estimator.fit(X, y)

@@ -38,6 +38,7 @@ import math
 import os
 import pickle
 import re
+import sys
 import tempfile
 import warnings
 import zipfile
@@ -71,6 +72,9 @@ from sklearn_noisy import _checkpoint as _checkpoint_module
 from sklearn_noisy.benchmark.datasets import load_dataset
 from sklearn_noisy.benchmark.image_files import load_image_files
 from sklearn_noisy.exceptions import TrainingDivergedError
+
+sys.path.insert(0, os.path.dirname(__file__))
+from interruptions import interrupting, patch_targets  # noqa: E402
 
 N_EXAMPLES = 200
 #: Examples of the fits on generated Datasets per estimator; each valid one
@@ -2227,8 +2231,6 @@ class Interruptions:
 
     def __enter__(self):
         step, run_stage = self.step, SEALClassifier.run_stage
-        save = _checkpoint_module.torch.save
-        replace, fsync_directory = os.replace, _checkpoint_module._fsync_directory
         target = f"iteration {step['iteration']}"
 
         def tracking(estimator, data, name, **kwargs):
@@ -2246,29 +2248,20 @@ class Interruptions:
                     self.happened = True
                     raise KeyboardInterrupt
 
-        def writing(moment, original):
-            def patched(*args):
-                if step["action"] == "ctrl-c while writing" and moment == step["moment"]:
-                    self.writes += 1
-                    if self.writes == step["iteration"] + 1:
-                        self.happened = True
-                        if moment == "inside torch.save":
-                            args[1].write(b"partial")
-                        elif moment == "after the rename":
-                            original(*args)
-                        raise KeyboardInterrupt
-                return original(*args)
-            return patched
+        def write_to_interrupt():
+            if step["action"] != "ctrl-c while writing":
+                return False
+            self.writes += 1
+            self.happened = self.writes == step["iteration"] + 1
+            return self.happened
 
         self.patches = [
             mock.patch.object(SEALClassifier, "run_stage", tracking),
             mock.patch.object(SEALClassifier, "on_batch_end", on_batch_end),
-            mock.patch.object(_checkpoint_module.torch, "save",
-                              writing("inside torch.save", save)),
-            mock.patch.object(_checkpoint_module.os, "replace",
-                              writing("before the rename", replace)),
-            mock.patch.object(_checkpoint_module, "_fsync_directory",
-                              writing("after the rename", fsync_directory)),
+            *(mock.patch.object(owner, name,
+                                interrupting(moment, getattr(owner, name), write_to_interrupt))
+              for owner, name, moment in patch_targets(_checkpoint_module)
+              if moment == step["moment"]),
         ]
         for patch in self.patches:
             patch.start()

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback, PassthroughScoring, PrintLog
 
+from ._data import take_rows
 from .augmentations import with_generator
 
 
@@ -20,14 +21,15 @@ class TrainAugmentation(Callback):
     ``generator`` keyword.
 
     In a fit spread over several processes, every process augments the
-    whole batch, drawn from ``features``, and keeps its share, so that the
-    random draws do not depend on the number of processes.
+    whole batch, taken from ``features`` (loaded, for a Dataset), and keeps
+    its share, so that the random draws do not depend on the number of
+    processes.
 
     Parameters
     ----------
     augmentation : callable
     generator : torch.Generator
-    features : torch.Tensor or None
+    features : torch.Tensor, LazyFeatures or None
         The training features, for the whole batches of a parallel fit.
     """
 
@@ -48,7 +50,7 @@ class TrainAugmentation(Callback):
             if shard is None:
                 augmented = self.augment_(X)
             else:
-                whole = self.augment_(self.features.index_select(0, shard.batch))
+                whole = self.augment_(take_rows(self.features, shard.batch))
                 augmented = whole[shard.start:shard.stop]
             if not (isinstance(augmented, torch.Tensor) and augmented.shape == X.shape):
                 got = (f"a tensor of shape {tuple(augmented.shape)}"

@@ -370,7 +370,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         device = check_device(self._device())
         world = detect_world()
         X, encoded, labels = self._prepare_training_data(X, y)
-        self._check_data_parallel(world, X)
+        self._check_data_parallel(world)
         seed = draw_seed(self.random_state)
         if world.parallel:
             seed = broadcast_seed(seed)
@@ -392,9 +392,8 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
     #: ``torch.distributed`` process group (see :mod:`._distributed`).
     supports_data_parallel = True
 
-    def _check_data_parallel(self, world, X):
-        """Refuse what a fit over ``world``'s processes cannot yet do, on the
-        prepared features ``X``."""
+    def _check_data_parallel(self, world):
+        """Refuse what a fit over ``world``'s processes cannot yet do."""
         if not world.parallel:
             return
         name = type(self).__name__
@@ -410,18 +409,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
                 f"{world.size} processes of the torch.distributed process group (the "
                 "accelerator's wrappers would average the gradients a second time). Use "
                 "the estimator without the mixin under torchrun: it spreads the fit itself.")
-        if self._augments_training_batches() and not isinstance(X, torch.Tensor):
-            raise NotImplementedError(
-                f"{name} cannot yet spread a fit with augmentation over the processes "
-                "of the torch.distributed process group when X is a Dataset (each "
-                "process loads only its share of a batch, and the augmentation draws "
-                "for whole batches). Pass the data as an array or tensor, or fit in one "
-                "process.")
 
-    def _augments_training_batches(self):
-        """Whether the fit augments its training batches (then a parallel fit
-        needs the whole batches' features)."""
-        return self.augmentation is not None
 
     # skorch's incremental training does not fit methods that need the whole
     # training set at once; hiding the method keeps scikit-learn from using it.

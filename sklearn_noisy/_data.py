@@ -151,6 +151,15 @@ class TrainingData(SkorchDataset):
         return inputs, y
 
 
+def take_rows(features, indices):
+    """The training features at ``indices``, as one tensor on the device: a
+    device tensor's rows, or a Dataset's samples loaded (the whole batch
+    that a process of a parallel fit augments before keeping its share)."""
+    if isinstance(features, torch.Tensor):
+        return features.index_select(0, indices)
+    return features.take(indices)
+
+
 def base_and_indices(dataset):
     """The :class:`TrainingData` under ``dataset`` and the indices it selects.
 

@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import Callback
 
 from ._core import NoisyLabelClassifier
-from ._data import ShuffledBatches, base_and_indices, one_hot
+from ._data import ShuffledBatches, base_and_indices, one_hot, take_rows
 from ._distributed import gather_rows_with_grad, sum_gradients
 from ._precision import LossScaling
 from ._docstrings import fill_docstring
@@ -294,9 +294,6 @@ default='auto'
     # ------------------------------------------------------------------
     # fitting
     # ------------------------------------------------------------------
-    def _augments_training_batches(self):
-        return True
-
     def _fit_noisy(self, data):
         given = one_hot(data.y, data.n_classes, data.device)
         weak, strong = self._fitted_augmentations(data.X, data.randomness)
@@ -524,7 +521,7 @@ class EMCycles(Callback):
         # augmentations and MixUp partners for the whole batch and keeps its
         # rows, so that the draws do not depend on the number of processes.
         X, targets = ((inputs["X"], inputs["targets"]) if shard is None else
-                      (self.features_.index_select(0, shard.batch),
+                      (take_rows(self.features_, shard.batch),
                        self.targets_.index_select(0, shard.batch)))
         rows = slice(None) if shard is None else slice(shard.start, shard.stop)
         cycling = self._cycling(len(net.history_))
@@ -573,7 +570,7 @@ def on_batch(augment, inputs, features):
     shard = inputs.get("shard")
     if shard is None or augment is _identity:
         return augment(inputs["X"])
-    return augment(features.index_select(0, shard.batch))[shard.start:shard.stop]
+    return augment(take_rows(features, shard.batch))[shard.start:shard.stop]
 
 
 def _clean_log_odds(main_proba, given, gamma, epsilon):

@@ -56,7 +56,7 @@ NEGATIVE_CONTROLS = [("eta-not-gathered", "confusion-em-batch"),
                      ("noise-per-process", "sln-no-momentum"),
                      ("negatives-per-process", "flywheel")]
 #: fitted on the data as a Dataset, compared with the fit of the arrays
-DATASET_CONFIG = "ce"
+DATASET_CONFIGS = ("ce", "ce-augmented", "flywheel")
 COMMON = {"max_epochs": 5, "batch_size": 32, "random_state": 0}
 # 151 samples: batches of 32 end with one of 23, which two processes share
 # 12 + 11 (shares that differ by one sample).
@@ -126,9 +126,10 @@ def main(output, device="cpu"):
     if device != "cpu":
         dist.destroy_process_group()
         return
-    cls, params = CONFIGS[DATASET_CONFIG]
-    clf = cls(**COMMON, **params).fit(TensorDataset(torch.as_tensor(X)), y)
-    np.savez(output / f"{DATASET_CONFIG}-dataset-rank{rank}.npz", **fitted_arrays(clf, X))
+    for name in DATASET_CONFIGS:
+        cls, params = CONFIGS[name]
+        clf = cls(**COMMON, **params).fit(TensorDataset(torch.as_tensor(X)), y)
+        np.savez(output / f"{name}-dataset-rank{rank}.npz", **fitted_arrays(clf, X))
     # SEAL with a checkpoint: one iteration, then a longer fit resumed from it
     checkpoints = output / "checkpoints"
     SEALClassifier(**COMMON, n_iterations=1, checkpoint_dir=checkpoints).fit(X, y)

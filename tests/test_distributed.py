@@ -33,11 +33,20 @@ TOLERANCE = 1e-5
 def run_two_processes(output, *args):
     environment = {**os.environ, "OMP_NUM_THREADS": "1",
                    "PYTHONPATH": os.pathsep.join(sys.path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone",
-         "--nproc_per_node", "2", str(SCRIPT), str(output), *args],
-        env=environment, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node", "2", str(SCRIPT), str(output), *args]
+    result = subprocess.run(command, env=environment, capture_output=True, text=True,
+                            timeout=300)
+    if result.returncode != 0:
+        # Once more: the launcher's rendezvous port can be taken by another
+        # program between its choice and its use. A failure of the fits
+        # themselves repeats.
+        first = result.stderr[-3000:]
+        result = subprocess.run(command, env=environment, capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, (
+            f"first run:\n{first}\nsecond run:\n" + result.stdout[-3000:]
+            + result.stderr[-5000:])
     return output
 
 
@@ -71,7 +80,11 @@ def largest_difference(fit, reference):
                for key in keys)
 
 
-@pytest.mark.parametrize("name", [*distributed_fits.CONFIGS, "seal-resumed", "ce-dataset"])
+FITS = [*distributed_fits.CONFIGS, "seal-resumed",
+        *(f"{name}-dataset" for name in distributed_fits.DATASET_CONFIGS)]
+
+
+@pytest.mark.parametrize("name", FITS)
 def test_two_processes_fit_what_one_process_fits(two_processes, one_process, name):
     first, second = ranks(two_processes, name)
     reference = one_process[name.removesuffix("-dataset")]
@@ -102,15 +115,8 @@ def test_a_method_can_refuse_to_spread_a_fit():
         supports_data_parallel = False
 
     with pytest.raises(NotImplementedError, match="cannot yet spread one fit over the 2"):
-        NotSpread()._check_data_parallel(World(0, 2), torch.zeros(3, 2))
-    NotSpread()._check_data_parallel(World(), torch.zeros(3, 2))
-
-
-def test_flywheel_on_a_dataset_refuses_to_spread_its_augmented_fit():
-    lazy = object()  # anything but a tensor: the prepared features of a Dataset
-    with pytest.raises(NotImplementedError, match="augmentation .* when X is a Dataset"):
-        distributed_fits.FlywheelClassifier()._check_data_parallel(World(0, 2), lazy)
-    distributed_fits.FlywheelClassifier()._check_data_parallel(World(0, 2), torch.zeros(3, 2))
+        NotSpread()._check_data_parallel(World(0, 2))
+    NotSpread()._check_data_parallel(World())
 
 
 @pytest.mark.parametrize("control, name", distributed_fits.NEGATIVE_CONTROLS)

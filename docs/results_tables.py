@@ -192,30 +192,30 @@ def plot_gain_against_time(means, datasets, methods, path):
 
 
 # ----------------------------------------------------------------------
-def _write(name, text):
-    path = GENERATED / name
+def _write(folder, name, text):
+    path = folder / name
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
 
 
-def write_all():
-    """Write every generated table and figure into ``docs/_generated/``."""
-    GENERATED.mkdir(exist_ok=True)
+def write_all(folder=GENERATED):
+    """Write every generated table and figure into ``folder``."""
+    folder.mkdir(exist_ok=True)
     rows = read_summary(RESULTS / "digits-idn")
     for method, page in METHOD_PAGES.items():
-        _write(f"digits_idn_{page}.rst", digits_method_table(rows, method))
+        _write(folder, f"digits_idn_{page}.rst", digits_method_table(rows, method))
 
     suite = read_summary(RESULTS / "accuracy-suite")
     means = suite_means(suite)
     datasets = list(dict.fromkeys(row["dataset"] for row in suite))
     methods = list(METHOD_PAGES)
     for method, page in METHOD_PAGES.items():
-        _write(f"suite_{page}.rst", suite_method_table(means, datasets, method))
+        _write(folder, f"suite_{page}.rst", suite_method_table(means, datasets, method))
     gains, aucs = suite_overview(means, datasets, [*methods, "cleanlab"])
-    _write("suite_gains.rst", gains)
-    _write("suite_aucs.rst", aucs)
+    _write(folder, "suite_gains.rst", gains)
+    _write(folder, "suite_aucs.rst", aucs)
     plot_gain_against_time(means, datasets, [*methods, "cleanlab"],
-                           GENERATED / "gain_against_fit_time.png")
+                           folder / "gain_against_fit_time.png")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from skorch.callbacks import Callback
 
 from sklearn_noisy import CrossEntropyClassifier, SEALClassifier, SLNClassifier
 from sklearn_noisy.benchmark import runner
-from sklearn_noisy.benchmark.datasets import load_dataset
+from sklearn_noisy.benchmark.datasets import STANDARDISED, load_dataset
 
 TARGETS = {  # method -> {rate: minimum mean accuracy}
     "SEAL": {0.3: 0.885, 0.4: 0.807},
@@ -56,8 +56,11 @@ class TestAccuracyPerRun(Callback):
 
 
 def noisy_split(dataset, noise, rate, seed):
-    """The benchmark's split of ``dataset`` (a :class:`NoisySplit`)."""
-    return runner.noisy_split(*load_dataset(dataset), noise, rate, seed)
+    """The benchmark's split of ``dataset`` (a :class:`NoisySplit`), with
+    wine's and breast cancer's features standardised on the training part,
+    as the benchmark's command line does."""
+    return runner.noisy_split(*load_dataset(dataset), noise, rate, seed,
+                              standardise=dataset in STANDARDISED)
 
 
 def evaluate(make_estimator, split):

@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, default_collate
 from torch.utils.data import Dataset as TorchDataset
 
 #: DataLoader arguments that the estimator sets itself.
@@ -118,13 +118,22 @@ class _IndexedInputs(TorchDataset):
                 f"{tuple(item.shape)}, but its first item's is {self.sample_shape}: "
                 "every sample needs the same shape (resize or crop them in the "
                 "Dataset's transform).")
-        if item.is_floating_point() and not torch.isfinite(item).all():
-            # Checked here, where the item is at hand: in the training loop it
-            # would surface only as a diverged loss, without the item.
-            raise ValueError(
-                f"Item {index} of the Dataset passed as X holds NaN or infinite "
-                "values; every input must be finite.")
         return item, index
+
+
+def _checked_batch(samples):
+    """torch's default collation of ``(input, index)`` items, then one check
+    that the batch's inputs are finite (per batch: per item it would cost as
+    much as reading small items); a NaN in training would otherwise surface
+    only as a diverged loss, without the item."""
+    inputs, indices = default_collate(samples)
+    if inputs.is_floating_point():
+        finite = torch.isfinite(inputs.reshape(len(inputs), -1)).all(dim=1)
+        if not bool(finite.all()):
+            raise ValueError(
+                f"Item {int(indices[~finite][0])} of the Dataset passed as X holds NaN or "
+                "infinite values; every input must be finite.")
+    return inputs, indices
 
 
 class LazyFeatures:
@@ -218,6 +227,7 @@ class LazyFeatures:
             _IndexedInputs(self.dataset, self.shape[1:]),
             batch_sampler=_BatchPlan(),
             generator=torch.Generator().manual_seed(self.seed + self._n_loads),
+            collate_fn=_checked_batch,
             **{"persistent_workers": keep, **params},
         )
         if persistent:

@@ -40,7 +40,6 @@ from skorch import NeuralNetClassifier
 from torch.utils.data import DataLoader, Dataset
 
 from sklearn_noisy import CrossEntropyClassifier
-from sklearn_noisy.base import eval_softmax, inference_batch_size
 from sklearn_noisy.networks import MLP, SmallCNN
 
 N_SAMPLES, N_FEATURES, N_CLASSES = 20_000, 64, 4
@@ -181,12 +180,13 @@ def recording_fraction(X, y):
     """Seconds of an eval pass over the training set / of a training epoch."""
     clf = fit_package_images(X, y, 0)
     epoch = statistics.median(clf.history_[:, "dur"])
+    # the estimator's own evaluation pass: its inference batch size, memory
+    # format and precision, as SEAL's recording runs it every epoch
     X_t = torch.as_tensor(X)
-    batch = inference_batch_size("cpu", X.shape[1:])
     passes = []
     for _ in range(5):
         start = time.perf_counter()
-        eval_softmax(clf.module_, X_t, batch_size=batch)
+        clf.eval_proba(X_t)
         passes.append(time.perf_counter() - start)
     return statistics.median(passes), epoch
 

@@ -98,6 +98,7 @@ RECORDS = (
     Record("seal-sln-other", _bench("bench_seal_sln", "--part", "other"), minutes=6,
            threads=None),
     Record("seal-speed", _bench("bench_seal_speed"), minutes=2, threads=None),
+    Record("seal-settings", _bench("bench_seal_settings"), minutes=40),
     # user_guide/sln.rst
     Record("sln-grid", _bench("bench_seal_sln", "--part", "sln-grid"), minutes=8,
            threads=None),
@@ -132,6 +133,14 @@ RECORDS = (
     Record("core-speed", _bench("bench_core_speed", "--repeats", "9"), minutes=2,
            threads=None),
     Record("concurrent-fits", _bench("bench_concurrent_fits"), minutes=2, threads=None),
+    # user_guide/large_data.rst
+    Record("dataset-memory", _bench("bench_dataset_memory"), minutes=5, threads=None),
+    Record("precision", _bench("bench_precision"), minutes=3, threads=None),
+    Record("inference-batch", _bench("bench_inference_batch"), minutes=2, threads=None),
+    Record("core-speed-images", _bench("bench_core_speed", "--part", "images"), minutes=3,
+           threads=None),
+    Record("core-speed-dataset", _bench("bench_core_speed", "--part", "dataset"), minutes=3,
+           threads=None),
     # user_guide/recipes.rst, on a GPU (benchmarks/gpu_check.sh runs the same)
     Record("epoch-time-cuda", _bench("bench_epoch_time", "--device", "cuda", "--precision",
                                      "bfloat16", "--channels-last", "true", "--methods",

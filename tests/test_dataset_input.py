@@ -338,7 +338,7 @@ def test_channels_last_gives_the_same_predictions(digits):
 
 def test_inference_batches_are_smaller_for_images_on_the_cpu():
     assert inference_batch_size("cpu", (64,)) == 1024
-    assert inference_batch_size("cpu", (3, 32, 32)) == 512
+    assert inference_batch_size("cpu", (3, 32, 32)) == 128
 
 
 def test_seal_checkpoints_identify_a_dataset_by_its_attributes(digits, tmp_path):

@@ -61,6 +61,32 @@ def test_digits_table_holds_the_default_runs_rows():
         assert gain == pytest.approx(100 * (seal["accuracy_mean"] - ce["accuracy_mean"]), abs=0.051)
 
 
+def test_the_full_digits_table_is_the_runs_text_as_a_table():
+    summary = read_summary(results_tables.RESULTS / "digits-idn")
+    header, *body = rows_of(results_tables.digits_table(summary))
+    assert header == ["IDN rate", "method", "accuracy % (mean ± std)", "fit s",
+                      "detection AUC"]
+    assert len(body) == len(summary) == 24
+    # the recorded text prints the same cells, in the same order
+    text = (results_tables.RESULTS / "digits-idn.txt").read_text(encoding="utf-8")
+    printed = [line.split() for line in text.splitlines() if line[:6].strip().endswith("%")]
+    assert [[rate, method, f"{mean} ± {std}", seconds, auc]
+            for rate, method, mean, _, std, seconds, auc in printed] == body
+
+
+def test_the_suites_tables_per_data_set_hold_every_cell(suite, means):
+    datasets = list(dict.fromkeys(r.dataset for r in suite))
+    text = results_tables.suite_dataset_tables(means, datasets)
+    assert text.count(".. rubric::") == len(datasets)
+    wine = text[text.index(".. rubric:: wine"):].split(".. rubric::")[1]
+    header, *body = rows_of(wine)
+    assert header[0] == "method" and header[-1] == "fit s"
+    ce = dict(zip(header, body[0]))
+    cell = means["wine", "symmetric", "CE"]
+    assert body[0][0] == "CE" and ce["symmetric 40%"] == (
+        f"{100 * cell['accuracy']:.1f} ± {100 * cell['std']:.1f} ({cell['auc']:.3f})")
+
+
 def test_suite_gains_are_method_minus_cross_entropy(suite, means):
     datasets = list(dict.fromkeys(r.dataset for r in suite))
     header, *body = rows_of(results_tables.suite_method_table(means, datasets, "Flywheel"))

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback, PassthroughScoring, PrintLog
 
-from ._data import take_rows
+from ._data import augment_batch
 from .augmentations import with_generator
 
 
@@ -46,12 +46,7 @@ class TrainAugmentation(Callback):
         if training:
             inputs, _ = batch
             X = inputs["X"]
-            shard = inputs.get("shard")
-            if shard is None:
-                augmented = self.augment_(X)
-            else:
-                whole = self.augment_(take_rows(self.features, shard.batch))
-                augmented = whole[shard.start:shard.stop]
+            augmented = augment_batch(self.augment_, inputs, self.features)
             if not (isinstance(augmented, torch.Tensor) and augmented.shape == X.shape):
                 got = (f"a tensor of shape {tuple(augmented.shape)}"
                        if isinstance(augmented, torch.Tensor) else type(augmented).__name__)

@@ -160,6 +160,20 @@ def take_rows(features, indices):
     return features.take(indices)
 
 
+def augment_batch(augment, inputs, features):
+    """``augment`` of a training batch's inputs.
+
+    On a process's share of a global batch (a fit spread over several
+    processes), the whole batch, taken from the training ``features``, is
+    augmented and the share kept, so that the random draws do not depend on
+    the number of processes.
+    """
+    shard = inputs.get("shard")
+    if shard is None:
+        return augment(inputs["X"])
+    return augment(take_rows(features, shard.batch))[shard.start:shard.stop]
+
+
 def base_and_indices(dataset):
     """The :class:`TrainingData` under ``dataset`` and the indices it selects.
 

@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import Callback
 
 from ._core import NoisyLabelClassifier
-from ._data import ShuffledBatches, base_and_indices, one_hot, take_rows
+from ._data import ShuffledBatches, augment_batch, base_and_indices, one_hot, take_rows
 from ._distributed import gather_rows_with_grad, sum_gradients
 from ._precision import LossScaling
 from ._docstrings import fill_docstring
@@ -180,7 +180,6 @@ default='auto'
     >>> clf.transition_matrix_.shape, clf.clean_proba_.shape
     ((10, 10), (1797,))
     """
-
 
     _parameter_constraints = {
         **NoisyLabelClassifier._parameter_constraints,
@@ -402,7 +401,8 @@ default='auto'
         network.train()
         for inputs, _ in ShuffledBatches(dataset, self.batch_size, generator):
             shard = inputs.get("shard")
-            logits = self.run_network(network, on_batch(augment, inputs, features))
+            X = inputs["X"] if augment is _identity else augment_batch(augment, inputs, features)
+            logits = self.run_network(network, X)
             loss = F.cross_entropy(logits, labels[inputs["index"]])
             if marginal is not None and self.confidence_weight:
                 loss = loss + self.confidence_weight * confidence_regulariser(
@@ -562,15 +562,6 @@ class EMCycles(Callback):
 
 def _identity(X):
     return X
-
-
-def on_batch(augment, inputs, features):
-    """``augment`` of a training batch's inputs; on a process's share of a
-    global batch, drawn for the whole batch and cut to the share."""
-    shard = inputs.get("shard")
-    if shard is None or augment is _identity:
-        return augment(inputs["X"])
-    return augment(take_rows(features, shard.batch))[shard.start:shard.stop]
 
 
 def _clean_log_odds(main_proba, given, gamma, epsilon):

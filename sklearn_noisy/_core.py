@@ -61,6 +61,7 @@ from ._distributed import (
 from ._fit_loop import FastFitLoop, NonFiniteLoss
 from ._inference import (
     EXACT_PREDICTION_ROWS,
+    AugmentedRows,
     eval_softmax,
     exact_softmax,
     inference_batch_size,
@@ -594,14 +595,8 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
             for buffer in network.buffers():
                 broadcast_from_first(buffer)
             start, stop = rows_of(len(X), world)
-            if augment is not None:
-                # The augmentation draws for every row, chunk by chunk as
-                # in one process, so that the draws do not depend on the
-                # number of processes; each process keeps its rows.
-                X = torch.cat([augment(chunk)
-                               for chunk in X.split(self._inference_batch_size())])
-                augment = None
-            X = X[start:stop]
+            X = X[start:stop] if augment is None else AugmentedRows(X, augment, start, stop)
+            augment = None
         proba = eval_softmax(network, X, augment=augment, dtype=dtype,
                              batch_size=self._inference_batch_size(),
                              prepare=self.run_network)

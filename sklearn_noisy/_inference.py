@@ -21,6 +21,30 @@ def inference_batch_size(device, input_shape):
     return INFERENCE_BATCH_SIZES[torch.device(device).type, kind]
 
 
+class AugmentedRows:
+    """Rows ``start:stop`` of ``X`` under ``augment``, for an evaluation pass.
+
+    ``augment`` draws for every chunk of ``X`` in order, as in a pass over
+    all of ``X`` in one process, so that the draws do not depend on which
+    rows a process of a parallel fit keeps; only the kept rows reach the
+    network, a chunk at a time (no augmented copy of ``X`` is held).
+    """
+
+    def __init__(self, X, augment, start, stop):
+        self.X, self.augment, self.start, self.stop = X, augment, start, stop
+
+    def split(self, batch_size):
+        offset, augmented = 0, None
+        for chunk in self.X.split(batch_size):
+            augmented = self.augment(chunk)
+            low, high = max(self.start - offset, 0), min(self.stop - offset, len(chunk))
+            offset += len(chunk)
+            if low < high:
+                yield augmented[low:high]
+        if self.start == self.stop and augmented is not None:
+            yield augmented[:0]  # no rows here: an empty pass, as X[start:stop] gives
+
+
 def eval_softmax(network, X, augment=None, dtype=torch.float32, batch_size=4096,
                  prepare=None):
     """Eval-mode softmax of ``network`` on ``X``, in batches.

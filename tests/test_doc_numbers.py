@@ -12,7 +12,7 @@ The outputs of gallery examples that pages quote are checked by
 ``test_examples.py``.
 """
 
-import importlib.util
+import os
 import re
 import sys
 from pathlib import Path
@@ -21,19 +21,14 @@ import pytest
 
 from sklearn_noisy.benchmark.results import read_results, summarise
 
+sys.path.insert(0, os.path.dirname(__file__))
+from docs_modules import docs_module  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, DOCS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
-RECORDS = _load("record_results").RECORDS
+RECORDS = docs_module("record_results").RECORDS
 USER_PAGES = sorted(
     path for path in [ROOT / "README.rst", *DOCS.glob("*.rst"), *DOCS.glob("user_guide/*.rst")]
     if path.name not in ("contributing.rst", "sg_execution_times.rst"))
@@ -146,7 +141,7 @@ def difference_agrees(written, pair, sources):
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     folder = tmp_path_factory.mktemp("generated")
-    _load("results_tables").write_all(folder)
+    docs_module("results_tables").write_all(folder)
     return folder
 
 

@@ -8,6 +8,7 @@ show it with ``literalinclude``. No benchmark runs here.
 import ast
 import importlib
 import importlib.util
+import os
 import re
 import sys
 from pathlib import Path
@@ -15,19 +16,14 @@ from types import SimpleNamespace
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(__file__))
+from docs_modules import docs_module  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 
-def _load_record_results():
-    spec = importlib.util.spec_from_file_location("record_results", DOCS / "record_results.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
-RECORDS = _load_record_results().RECORDS
+RECORDS = docs_module("record_results").RECORDS
 BY_NAME = {record.name: record for record in RECORDS}
 RESULTS = DOCS / "results"
 

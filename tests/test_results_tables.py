@@ -5,21 +5,19 @@ tables from ``docs/results/``; these tests recompute a few cells from the
 recorded rows and compare them with what the tables print.
 """
 
-import importlib.util
+import os
 import re
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sklearn_noisy.benchmark.results import read_results, read_summary
 
-ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("results_tables", ROOT / "docs" / "results_tables.py")
-results_tables = importlib.util.module_from_spec(spec)
-sys.modules.setdefault(spec.name, results_tables)
-spec.loader.exec_module(results_tables)
+sys.path.insert(0, os.path.dirname(__file__))
+from docs_modules import docs_module  # noqa: E402
+
+results_tables = docs_module("results_tables")
 
 
 def rows_of(table):

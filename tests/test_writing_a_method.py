@@ -1,6 +1,7 @@
 """The contributor guide's worked example of a new method works as it says."""
 
-import importlib.util
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +13,15 @@ from sklearn.model_selection import train_test_split
 
 from sklearn_noisy import CCNLabelCorruptor, find_label_issues
 
+sys.path.insert(0, os.path.dirname(__file__))
+from docs_modules import docs_module  # noqa: E402
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "writing_a_method.py"
 
 
 @pytest.fixture(scope="module")
 def example():
-    spec = importlib.util.spec_from_file_location("writing_a_method", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return docs_module("writing_a_method")
 
 
 @pytest.fixture(scope="module")

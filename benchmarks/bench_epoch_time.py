@@ -38,7 +38,9 @@ first-epoch costs are negligible. With ``--device cuda`` the fit runs on
 algorithm search and the allocator's growth). ``--precision`` and
 ``--channels-last`` are passed to the estimators; ``--compile`` fits with
 ``compile=True`` and ``iterator_train__drop_last=True`` (every training
-batch of one shape, so the networks compile once). ``--nproc N`` spreads
+batch of one shape, so the networks compile once); ``--compile-mode
+reduce-overhead`` replays each training step as a CUDA graph, and
+``--fused-optimizer`` passes ``optimizer__fused=True``. ``--nproc N`` spreads
 each fit over N processes (one per GPU with ``--device cuda``), launched
 with ``torchrun``.
 
@@ -144,6 +146,10 @@ def time_method(method, X, y, args):
                  ("epoch_clock", EpochClock(marks, args.device))]
     if args.compile:
         overrides = {**overrides, "compile": True, "iterator_train__drop_last": True}
+        if args.compile_mode:
+            overrides["compile__mode"] = args.compile_mode
+    if args.fused_optimizer:
+        overrides["optimizer__fused"] = True
     estimator = METHODS[method][1](
         **{**recipe, **overrides, "callbacks": callbacks}, device=args.device,
         precision=args.precision, channels_last=args.channels_last, random_state=0)
@@ -162,6 +168,13 @@ def parse_args(argv=None):
     parser.add_argument("--channels-last", default="auto", choices=["auto", "true", "false"])
     parser.add_argument("--compile", action="store_true",
                         help="compile the networks, with static batch shapes")
+    parser.add_argument("--compile-mode", default=None,
+                        choices=["default", "reduce-overhead", "max-autotune",
+                                 "max-autotune-no-cudagraphs"],
+                        help="torch.compile's mode (with --compile); reduce-overhead "
+                             "replays each step as a CUDA graph")
+    parser.add_argument("--fused-optimizer", action="store_true",
+                        help="the optimizer's fused implementation (optimizer__fused=True)")
     parser.add_argument("--methods", nargs="+", default=list(METHOD_NAMES),
                         choices=METHOD_NAMES)
     parser.add_argument("--nproc", type=int, default=1,
@@ -186,7 +199,9 @@ def launch(args):
     forwarded = ["--device", args.device, "--precision", args.precision,
                  "--channels-last", str(args.channels_last).lower(),
                  "--samples", str(args.samples), "--methods", *args.methods,
-                 *(["--compile"] if args.compile else [])]
+                 *(["--compile"] if args.compile else []),
+                 *(["--compile-mode", args.compile_mode] if args.compile_mode else []),
+                 *(["--fused-optimizer"] if args.fused_optimizer else [])]
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                "--nproc_per_node", str(args.nproc), __file__, *forwarded]
     return subprocess.run(command).returncode
@@ -220,7 +235,9 @@ def main(argv=None):
                    if args.device.startswith("cuda")
                    else f"CPU, {torch.get_num_threads()} threads")
     print(f"device: {device_name}; processes: {args.nproc}; precision={args.precision}, "
-          f"channels_last={args.channels_last}, compile={args.compile}; "
+          f"channels_last={args.channels_last}, compile={args.compile}"
+          + (f" (mode {args.compile_mode})" if args.compile_mode else "")
+          + (", fused optimizer" if args.fused_optimizer else "") + "; "
           f"{args.samples} samples timed"
           + (f", epoch scaled x{scale:.1f} to {CIFAR10_TRAINING_SAMPLES}" if scale != 1 else ""))
     print(f"{'method':<13} {'network':<30} {'batch':>5} {'s/epoch':>9} {'images/s':>9} "

@@ -15,7 +15,9 @@
 #                   images for the CE and SLN recipes (WRN-28-2) and the
 #                   Flywheel recipe (two PreAct ResNet-18), in bfloat16 with
 #                   channels-last, beside the papers' seconds per epoch;
-#   5. epoch-time-compiled  the same for CE and SLN with compile=True;
+#   5. epoch-time-compiled  the same for CE and SLN compiled into CUDA
+#                   graphs (compile=True with compile__mode="reduce-overhead")
+#                   and with the fused SGD step;
 #   6. epoch-time-2-gpus    with two GPUs or more, CE and SLN with each fit
 #                   spread over two GPUs.
 # Each step writes OUTPUT_DIR/<step>.log; OUTPUT_DIR/summary.txt holds one line
@@ -82,7 +84,8 @@ step host-syncs 60 "$python" benchmarks/bench_host_syncs.py --methods ce sln fly
 step epoch-time 150 "$python" benchmarks/bench_epoch_time.py --device cuda \
     --precision bfloat16 --channels-last true --methods ce sln flywheel
 step epoch-time-compiled 120 "$python" benchmarks/bench_epoch_time.py --device cuda \
-    --precision bfloat16 --channels-last true --compile --methods ce sln
+    --precision bfloat16 --channels-last true --compile --compile-mode reduce-overhead \
+    --fused-optimizer --methods ce sln
 gpus=$("$python" -c "import torch; print(torch.cuda.device_count())" 2>/dev/null)
 if [ "$dry_run" = 1 ] || [ "${gpus:-0}" -ge 2 ]; then
     step epoch-time-2-gpus 90 "$python" benchmarks/bench_epoch_time.py --device cuda \

@@ -148,7 +148,8 @@ RECORDS = (
            minutes=1, threads=None, cuda=True),
     Record("epoch-time-cuda-compiled",
            _bench("bench_epoch_time", "--device", "cuda", "--precision", "bfloat16",
-                  "--channels-last", "true", "--compile", "--methods", "ce", "sln"),
+                  "--channels-last", "true", "--compile", "--compile-mode", "reduce-overhead",
+                  "--fused-optimizer", "--methods", "ce", "sln"),
            minutes=1, threads=None, cuda=True),
 )
 

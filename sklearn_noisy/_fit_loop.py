@@ -212,6 +212,10 @@ class FastFitLoop(NeuralNetClassifier):
                 self.notify("on_batch_begin", batch=batch, training=training)
                 step = step_fn(batch, **fit_params)
                 loss = step["loss"].detach()
+                if self.compile:
+                    # Under CUDA graphs (compile__mode="reduce-overhead") the
+                    # next step reuses the memory of this step's outputs.
+                    loss = loss.clone()
                 shard = batch[0].get("shard") if training else None
                 if shard is not None:
                     # The history holds the loss of the whole batch.

@@ -29,7 +29,8 @@ def test_a_dry_run_lists_every_step_and_writes_its_summary(tmp_path):
     # the gpu tests it would run are the files that hold gpu-marked tests
     assert "tests/test_cuda_recipes.py" in summary
     assert "--precision bfloat16 --channels-last true --methods ce sln flywheel" in summary
-    assert "--compile --methods ce sln" in summary
+    assert ("--compile --compile-mode reduce-overhead --fused-optimizer --methods ce sln"
+            in summary)
     # the limits add up to the runbook's promise of under 10 minutes
     limits = [int(part.split("s)")[0]) for part in summary.split("(limit ")[1:]]
     assert sum(limits) <= 600
@@ -49,5 +50,9 @@ def test_the_epoch_benchmark_parses_the_runbook_arguments(monkeypatch):
     assert args.channels_last is True and args.samples == 50_000 and not args.compile
     assert args.nproc == 1
     assert args.methods == ["ce", "sln", "flywheel"]
+    compiled = bench_epoch_time.parse_args(["--compile", "--compile-mode", "reduce-overhead",
+                                            "--fused-optimizer"])
+    assert compiled.compile and compiled.compile_mode == "reduce-overhead"
+    assert compiled.fused_optimizer
     with pytest.raises(SystemExit):
         bench_epoch_time.parse_args(["--methods", "svm"])

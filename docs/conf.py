@@ -26,6 +26,8 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    # the command of a recorded output as its block's caption
+    "record_captions",
 ]
 
 exclude_patterns = ["_build", "_generated", "auto_examples/*.ipynb", "auto_examples/*.py",
@@ -50,6 +52,10 @@ html_css_files = ["layout.css"]
 SINGLE_PAGES = ("index", "install", "quickstart", "benchmark", "scaling", "robustness",
                 "design", "api", "contributing")
 html_sidebars = {page: [] for page in SINGLE_PAGES}
+# The text column gets the width the "on this page" sidebar would take: the
+# recorded outputs need it more than the pages (few sections each) need a
+# table of contents.
+html_theme_options["secondary_sidebar_items"] = []
 
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
@@ -59,4 +65,7 @@ sphinx_gallery_conf = {
     "show_signature": False,
     # A failing example fails the build, as a failing test fails CI.
     "abort_on_example_error": True,
+    # run times of this build's machine: nothing a user needs
+    "write_computation_times": False,
 }
+

@@ -8,6 +8,7 @@ recorded commands wrote (their ``summary.json``, see
 it cites.
 """
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -229,6 +230,38 @@ def plot_gain_against_time(means, datasets, methods, path):
 
 
 # ----------------------------------------------------------------------
+# ----------------------------------------------------------------------
+# seconds per epoch on a GPU (benchmarks/bench_epoch_time.py)
+# ----------------------------------------------------------------------
+_EPOCH_ROW = re.compile(
+    r"^(?P<method>[\w-]+) +(?P<network>.+?) +(?P<batch>\d+) +(?P<seconds>[\d.]+) +"
+    r"(?P<images>\d+) +(?P<hours>[\d.]+) h +(?P<paper>.*)$")
+_PAPER = re.compile(r"(?P<seconds>[\d.]+) \((?P<source>.*)\): (?P<times>[\d.]+)x faster here")
+
+
+def epoch_time_table(text):
+    """The rows of a ``bench_epoch_time.py`` output as a table, after its
+    command and settings and before its explanation of the columns."""
+    lines = text.splitlines()
+    command = lines[0].removeprefix("$ ").split("  (about")[0]
+    settings = lines[1]
+    rows = []
+    for line in lines[3:]:
+        match = _EPOCH_ROW.match(line)
+        if not match:
+            continue
+        paper = _PAPER.match(match["paper"])
+        rows.append([match["method"], match["network"], match["batch"], match["seconds"],
+                     match["images"], f"{match['hours']} h",
+                     f"{paper['seconds']} ({paper['source']})" if paper else "-",
+                     f"{paper['times']}x" if paper else "-"])
+    header = ["method", "network", "batch", "s/epoch", "images/s", "whole recipe",
+              "the paper's s/epoch", "faster"]
+    notes = [line for line in lines if line.startswith("s/epoch:")]
+    return (f"Output of ``{command}`` ({settings}):\n\n" + list_table(header, rows)
+            + "".join(f"\n{note}\n" for note in notes))
+
+
 def _write(folder, name, text):
     path = folder / name
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -255,6 +288,10 @@ def write_all(folder=GENERATED):
     _write(folder, "suite_aucs.rst", aucs)
     plot_gain_against_time(means, datasets, [*methods, "cleanlab"],
                            folder / "gain_against_fit_time.png")
+
+    for name in ("epoch-time-cuda", "epoch-time-cuda-compiled"):
+        text = (RESULTS / f"{name}.txt").read_text(encoding="utf-8")
+        _write(folder, f"{name.replace('-', '_')}.rst", epoch_time_table(text))
 
 
 if __name__ == "__main__":

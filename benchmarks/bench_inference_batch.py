@@ -53,16 +53,18 @@ def main():
         "SmallCNN, 3,000 x 3x32x32": (SmallCNN((3, 32, 32), 10), torch.rand(3_000, 3, 32, 32)),
     }
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"device {args.device}, median of {args.repeats}")
+          f"device {args.device}, median of {args.repeats}; seconds per pass at each "
+          "batch size")
+    print(f"{'network, data':<26}" + "".join(f"{size:>7}" for size in BATCH_SIZES)
+          + "  fastest")
     for name, (network, X) in cases.items():
         network, X = network.to(args.device), X.to(args.device)
         if X.dim() == 4:
             network = network.to(memory_format=torch.channels_last)
         row = {size: seconds_per_pass(network, X, size, args.repeats) for size in BATCH_SIZES}
         best = min(row, key=row.get)
-        print(f"{name:>28}: " + "  ".join(f"{size}: {seconds:.3f} s"
-                                           for size, seconds in row.items())
-              + f"   fastest: {best}")
+        print(f"{name:<26}" + "".join(f"{seconds:>7.3f}" for seconds in row.values())
+              + f"  {best:>7}")
 
 
 if __name__ == "__main__":

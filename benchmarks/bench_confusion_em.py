@@ -14,6 +14,9 @@ Parts (``--part``):
             ``eta_update='epoch'``: the evidence for the defaults.
 ``other``   the defaults on wine, breast cancer and synthetic data under 30%
             IDN and 30% symmetric noise.
+``small-data``  cells of the accuracy suite where ConfusionEM loses to
+            cross-entropy (iris) and one where it wins (wine): accuracies
+            and the mean psi and eta of the noisy and the clean samples.
 
 Run: ``python benchmarks/bench_confusion_em.py --part all``
 """
@@ -99,7 +102,52 @@ def part_other(seeds):
     })
 
 
-PARTS = {"digits": part_digits, "grid": part_grid, "other": part_other}
+#: Cells of the accuracy suite where ConfusionEM falls behind cross-entropy
+#: (iris), and one where it does not (wine), for the small-data part.
+SMALL_DATA_CELLS = (("iris", "symmetric"), ("iris", "pair"), ("iris", "idn-projection"),
+                    ("wine", "symmetric"))
+
+
+def part_small_data(seeds):
+    """Why ConfusionEM loses on iris: what psi and eta look like there."""
+    from bench_accuracy_suite import suite_split
+
+    print("== accuracy-suite cells: means over seeds; psi = the naive network's "
+          "probability of the given label, eta at the end of the fit ==")
+    print(f"{'cell':<24}{'CE':>6}{'CEM':>6}  {'psi noisy':>9} {'clean':>6}  "
+          f"{'eta noisy':>9} {'clean':>6}  {'noisy at eta 0':>14}  {'psi noisy':>9} "
+          f"{'CEM':>6}")
+    for dataset, noise in SMALL_DATA_CELLS:
+        rows = []
+        for seed in seeds:
+            split = suite_split(dataset, noise, seed)
+            mask = split.noise_mask
+            ce = CrossEntropyClassifier(random_state=seed).fit(split.X_train, split.y_noisy)
+            clf = ConfusionEMClassifier(random_state=seed).fit(split.X_train, split.y_noisy)
+            # psi from a naive network trained four times longer
+            naive = CrossEntropyClassifier(random_state=seed, max_epochs=200).fit(
+                split.X_train, split.y_noisy)
+            given = np.searchsorted(naive.classes_, split.y_noisy)
+            psi = naive.predict_proba(split.X_train)[np.arange(len(given)), given]
+            longer = ConfusionEMClassifier(random_state=seed).fit(
+                split.X_train, split.y_noisy, psi=psi)
+            rows.append([100 * np.mean(ce.predict(split.X_test) == split.y_test),
+                         100 * np.mean(clf.predict(split.X_test) == split.y_test),
+                         clf.psi_[mask].mean(), clf.psi_[~mask].mean(),
+                         clf.eta_[mask].mean(), clf.eta_[~mask].mean(),
+                         np.mean(clf.eta_[mask] == 0), psi[mask].mean(),
+                         100 * np.mean(longer.predict(split.X_test) == split.y_test)])
+        (ce, cem, psi_noisy, psi_clean, eta_noisy, eta_clean, dead, longer_psi,
+         longer_accuracy) = np.mean(rows, axis=0)
+        print(f"{dataset + ' ' + noise:<24}{ce:6.1f}{cem:6.1f}  {psi_noisy:9.2f} "
+              f"{psi_clean:6.2f}  {eta_noisy:9.2f} {eta_clean:6.2f}  {dead:14.2f}  "
+              f"{longer_psi:9.2f} {longer_accuracy:6.1f}", flush=True)
+    print("last two columns: psi of the noisy samples, and ConfusionEM's accuracy, when "
+          "the naive network trains 200 epochs instead of 50")
+
+
+PARTS = {"digits": part_digits, "grid": part_grid, "other": part_other,
+         "small-data": part_small_data}
 
 
 def main():

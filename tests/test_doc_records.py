@@ -118,6 +118,14 @@ def _is_number(text):
     return True
 
 
+def _setting(spec):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        return importlib.import_module("bench_accuracy_suite").parse_setting(spec)
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+
 @pytest.mark.parametrize("record", RECORDS, ids=lambda record: record.name)
 def test_record_command_is_accepted_by_its_script(record):
     script, args = _script(record)
@@ -144,6 +152,9 @@ def test_record_command_is_accepted_by_its_script(record):
             assert option in strings, f"{record.name}: {script.name} has no {option}"
         elif option == "--output" or _is_number(arg):
             continue
+        elif option == "--settings":
+            # METHOD:param=value,...: a setting the suite can make an estimator of
+            _setting(arg).make(random_state=0)
         else:
             assert arg in strings, f"{record.name}: {script.name} knows no {option} {arg}"
     parts = _parts(script)

@@ -33,7 +33,6 @@ from skorch.callbacks import (
     Callback,
     EpochScoring,
     EpochTimer,
-    PassthroughScoring,
     PrintLog,
 )
 from skorch.dataset import ValidSplit
@@ -201,7 +200,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         ]
         if self.train_split is not None:
             callbacks += [
-                ("valid_loss", PassthroughScoring(name="valid_loss")),
+                ("valid_loss", EpochLoss(name="valid_loss")),
                 ("valid_acc", EpochScoring(
                     "accuracy", name="valid_acc", lower_is_better=False)),
             ]
@@ -526,6 +525,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
                 f"learning rate (lr={self.lr!r}) or a different optimizer."
             ) from None
         self.notify("on_train_end", X=X, y=data.labels)
+        self.share_buffers()
         # The method's callbacks hold per-sample tensors and generators that
         # belong to this fit, not to the fitted (and pickled) estimator.
         self.callbacks_ = [

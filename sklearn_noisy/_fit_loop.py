@@ -20,7 +20,15 @@ from skorch.callbacks import Callback, EpochScoring, LRScheduler, PrintLog
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 from skorch.utils import TeeGenerator
 
-from ._distributed import batch_share, current_world, sum_gradients, sum_over_ranks
+from ._distributed import (
+    batch_share,
+    broadcast_from_first,
+    current_world,
+    gather_rows,
+    rows_of,
+    sum_gradients,
+    sum_over_ranks,
+)
 from ._history import BatchHistory
 from ._precision import LossScaling
 
@@ -182,6 +190,38 @@ class FastFitLoop(NeuralNetClassifier):
         self._step_optimizer(_no_closure)
         return step
 
+    def validation_step(self, batch, **fit_params):
+        """skorch's validation step; in a fit spread over several processes
+        each process scores its share of the batch, and the predictions are
+        gathered, so that the loss and the scoring callbacks see the whole
+        batch on every process."""
+        world = current_world()
+        if not world.parallel:
+            return super().validation_step(batch, **fit_params)
+        self._set_training(False)
+        inputs, y = batch
+        start, stop = rows_of(len(y), world)
+        share = {name: values[start:stop] for name, values in inputs.items()}
+        with torch.no_grad():
+            y_pred = gather_rows(self.infer(share, **fit_params))
+            loss = self.get_loss(y_pred, y, X=inputs, training=False)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def share_buffers(self):
+        """Give every process the first process's network buffers.
+
+        In a fit spread over several processes each process's BatchNorm
+        statistics come from its own shares of the batches; validation
+        passes and the end of every stage use the first process's.
+        """
+        if not current_world().parallel:
+            return
+        for name in self._modules:
+            module = getattr(self, name + "_", None)
+            if isinstance(module, torch.nn.Module):
+                for buffer in module.buffers():
+                    broadcast_from_first(buffer)
+
     def _step_optimizer(self, step_fn):
         # The network's optimizer steps through the float16 loss scaling;
         # any other registered optimizer has its own training loop.
@@ -207,6 +247,9 @@ class FastFitLoop(NeuralNetClassifier):
         on_host = getattr(self, "batch_losses_on_host_", True)
         records = list.__getitem__(self.history_, -1)["batches"]
         first = len(records)
+        world = current_world()
+        if not training:
+            self.share_buffers()
         try:
             for batch in iterator:
                 self.notify("on_batch_begin", batch=batch, training=training)
@@ -225,9 +268,16 @@ class FastFitLoop(NeuralNetClassifier):
                     if training and not math.isfinite(loss):
                         raise NonFiniteLoss(loss)
                 self.history_.record_batch(prefix + "_loss", loss)
-                self.history_.record_batch(prefix + "_batch_size", len(batch[1]))
-                if shard is not None:
-                    self.history_.record_batch(prefix + "_total_batch_size", shard.total)
+                # A process of a parallel fit records its share of the batch
+                # and the whole batch's size (by which EpochLoss weighs it).
+                total = len(batch[1]) if shard is None else shard.total
+                own = len(batch[1])
+                if not training and world.parallel:
+                    start, stop = rows_of(total, world)
+                    own = stop - start
+                self.history_.record_batch(prefix + "_batch_size", own)
+                if world.parallel:
+                    self.history_.record_batch(prefix + "_total_batch_size", total)
                 self.notify("on_batch_end", batch=batch, training=training, **step)
         finally:
             # Also when interrupted: the history holds numbers, never tensors.

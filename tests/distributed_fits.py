@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from sklearn.datasets import make_classification
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 from torch.utils.data import TensorDataset
 
 from sklearn_noisy import (
@@ -51,6 +51,15 @@ CONFIGS = {
         "callbacks": [("stop", EarlyStopping(monitor="valid_acc", lower_is_better=False,
                                              patience=2))]}),
 }
+#: with BatchNorm, a fit depends on the number of processes (each process's
+#: statistics come from its share of a batch): only compared across ranks
+BATCHNORM_CONFIGS = {
+    "ce-batchnorm": (CrossEntropyClassifier, {
+        "module": lambda n_features, n_classes: torch.nn.Sequential(
+            torch.nn.Linear(n_features, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
+            torch.nn.Linear(16, n_classes)),
+        "train_split": 0.2}),
+}
 #: (control, configuration): a synchronisation undone on purpose
 NEGATIVE_CONTROLS = [("eta-not-gathered", "confusion-em-batch"),
                      ("noise-per-process", "sln-no-momentum"),
@@ -71,6 +80,8 @@ def data():
 
 def fitted_arrays(clf, X):
     """What the tests compare: predictions, noise scores and per-sample state."""
+    # (before predicting, which gives every process the first one's buffers)
+    buffers = [buffer.cpu().numpy().ravel().copy() for buffer in clf.module_.buffers()]
     arrays = {
         "proba": clf.predict_proba(X),
         "noise_scores": clf.noise_scores_,
@@ -82,10 +93,33 @@ def fitted_arrays(clf, X):
         "train_loss": np.array([epoch["train_loss"] for _, history in clf.stage_histories_
                                 for epoch in history]),
     }
+    if buffers:
+        arrays["buffers"] = np.concatenate(buffers)
+    epochs = [epoch for _, history in clf.stage_histories_ for epoch in history]
+    if "valid_loss" in epochs[0]:
+        # the whole validation part's loss and accuracy; the rows this
+        # process scored of it
+        arrays["valid_loss"] = np.array([epoch["valid_loss"] for epoch in epochs])
+        arrays["valid_acc"] = np.array([epoch["valid_acc"] for epoch in epochs])
+        arrays["valid_batch_sizes"] = np.array([
+            sum(batch.get("valid_batch_size", 0) for batch in epoch["batches"])
+            for epoch in epochs])
     for name in ("soft_labels_", "eta_", "posterior_", "clean_proba_", "transition_matrix_"):
         if hasattr(clf, name):
             arrays[name.rstrip("_")] = getattr(clf, name)
     return arrays
+
+
+class BufferTrace(Callback):
+    """The sum of the network's buffers at every epoch's end, after its
+    validation pass: the same on every process only if that pass gave every
+    process the first one's BatchNorm statistics."""
+
+    def __init__(self):
+        self.sums = []
+
+    def on_epoch_end(self, net, **kwargs):
+        self.sums.append(sum(float(buffer.double().sum()) for buffer in net.module_.buffers()))
 
 
 def break_synchronisation(control):
@@ -123,6 +157,11 @@ def main(output, device="cpu"):
     for name, (cls, params) in CONFIGS.items():
         clf = cls(**COMMON, **params).fit(X, y)
         np.savez(output / f"{name}-rank{rank}.npz", **fitted_arrays(clf, X))
+    for name, (cls, params) in BATCHNORM_CONFIGS.items():
+        trace = BufferTrace()
+        clf = cls(**COMMON, **params, callbacks=[("trace", trace)]).fit(X, y)
+        np.savez(output / f"{name}-rank{rank}.npz", **fitted_arrays(clf, X),
+                 epoch_buffers=np.array(trace.sums))
     if device != "cpu":
         dist.destroy_process_group()
         return

@@ -75,7 +75,8 @@ def ranks(folder, name):
 
 def largest_difference(fit, reference):
     """The largest difference over the arrays both fits compare (not the history)."""
-    keys = [key for key in reference if key not in ("batch_sizes", "train_loss")]
+    keys = [key for key in reference
+            if key not in ("batch_sizes", "train_loss", "valid_batch_sizes")]
     return max(float(np.max(np.abs(fit[key].astype(float) - reference[key])))
                for key in keys)
 
@@ -90,7 +91,7 @@ def test_two_processes_fit_what_one_process_fits(two_processes, one_process, nam
     reference = one_process[name.removesuffix("-dataset")]
     # both processes hold the same fitted estimator ...
     for key in first:
-        if key != "batch_sizes":
+        if key not in ("batch_sizes", "valid_batch_sizes"):
             np.testing.assert_array_equal(first[key], second[key], err_msg=key)
     # ... which is the one-process fit, up to the order of float sums
     assert largest_difference(first, reference) < TOLERANCE
@@ -103,6 +104,22 @@ def test_two_processes_fit_what_one_process_fits(two_processes, one_process, nam
     assert whole == {151} or name == "seal-validation"  # (121 under train_split=0.2)
     halves = {(size + 1) // 2 for size in whole}, {size // 2 for size in whole}
     assert (set(first["batch_sizes"]), set(second["batch_sizes"])) == halves
+    if "valid_batch_sizes" in reference:
+        # ... and scored its half of the validation part (30 samples)
+        whole = set(reference["valid_batch_sizes"])
+        halves = {(size + 1) // 2 for size in whole}, {size // 2 for size in whole}
+        assert (set(first["valid_batch_sizes"]), set(second["valid_batch_sizes"])) == halves
+
+
+def test_with_batchnorm_every_process_ends_with_the_first_ones_statistics(two_processes):
+    # Each process's BatchNorm statistics come from its shares of the
+    # batches; validation and the end of the fit use the first process's
+    # (epoch_buffers: the statistics after each epoch's validation pass).
+    first, second = ranks(two_processes, "ce-batchnorm")
+    assert len(first["epoch_buffers"]) == distributed_fits.COMMON["max_epochs"]
+    for key in first:
+        if key not in ("batch_sizes", "valid_batch_sizes"):
+            np.testing.assert_array_equal(first[key], second[key], err_msg=key)
 
 
 def test_the_first_process_alone_writes_the_checkpoint(two_processes):

@@ -1,7 +1,8 @@
 """Screenshots of the built docs at a desktop and a phone width, and what does not fit.
 
 Loads every page of a built site (``make docs`` writes ``docs/_build/html``)
-in a headless Chromium (Qt WebEngine, ``pip install PyQt6-WebEngine``),
+in a headless Chromium (Qt WebEngine: ``pip install PyQt6-WebEngine``, or
+Debian's ``python3-pyqt6.qtwebengine`` package),
 at 1280 px and at 390 px wide, saves a full-page screenshot of each, and
 reports what does not fit:
 

@@ -226,6 +226,15 @@ def suite_split(name, noise, seed, max_samples=None, device="cpu"):
                        standardise=not DATASETS[name].image)
 
 
+def cell_means(cells, seeds, measure):
+    """``(data set, noise, means)`` for each ``(data set, noise)`` cell: the
+    mean over ``seeds`` of the numbers ``measure(split, seed)`` returns on
+    the cell's split (for the benchmarks that look into single cells)."""
+    for dataset, noise in cells:
+        rows = [measure(suite_split(dataset, noise, seed), seed) for seed in seeds]
+        yield dataset, noise, np.mean(rows, axis=0)
+
+
 # ----------------------------------------------------------------------
 # methods and their settings
 # ----------------------------------------------------------------------

@@ -109,35 +109,34 @@ SMALL_DATA_CELLS = (("iris", "symmetric"), ("iris", "pair"), ("iris", "idn-proje
 
 def part_small_data(seeds):
     """Why ConfusionEM loses on iris: what psi and eta look like there."""
-    from bench_accuracy_suite import suite_split
+    from bench_accuracy_suite import cell_means
+
+    def measure(split, seed):
+        mask = split.noise_mask
+        ce = CrossEntropyClassifier(random_state=seed).fit(split.X_train, split.y_noisy)
+        clf = ConfusionEMClassifier(random_state=seed).fit(split.X_train, split.y_noisy)
+        # psi from a naive network trained four times longer
+        naive = CrossEntropyClassifier(random_state=seed, max_epochs=200).fit(
+            split.X_train, split.y_noisy)
+        given = np.searchsorted(naive.classes_, split.y_noisy)
+        psi = naive.predict_proba(split.X_train)[np.arange(len(given)), given]
+        longer = ConfusionEMClassifier(random_state=seed).fit(
+            split.X_train, split.y_noisy, psi=psi)
+        return [100 * np.mean(ce.predict(split.X_test) == split.y_test),
+                100 * np.mean(clf.predict(split.X_test) == split.y_test),
+                clf.psi_[mask].mean(), clf.psi_[~mask].mean(),
+                clf.eta_[mask].mean(), clf.eta_[~mask].mean(),
+                np.mean(clf.eta_[mask] == 0), psi[mask].mean(),
+                100 * np.mean(longer.predict(split.X_test) == split.y_test)]
 
     print("== accuracy-suite cells: means over seeds; psi = the naive network's "
           "probability of the given label, eta at the end of the fit ==")
     print(f"{'cell':<24}{'CE':>6}{'CEM':>6}  {'psi noisy':>9} {'clean':>6}  "
           f"{'eta noisy':>9} {'clean':>6}  {'noisy at eta 0':>14}  {'psi noisy':>9} "
           f"{'CEM':>6}")
-    for dataset, noise in SMALL_DATA_CELLS:
-        rows = []
-        for seed in seeds:
-            split = suite_split(dataset, noise, seed)
-            mask = split.noise_mask
-            ce = CrossEntropyClassifier(random_state=seed).fit(split.X_train, split.y_noisy)
-            clf = ConfusionEMClassifier(random_state=seed).fit(split.X_train, split.y_noisy)
-            # psi from a naive network trained four times longer
-            naive = CrossEntropyClassifier(random_state=seed, max_epochs=200).fit(
-                split.X_train, split.y_noisy)
-            given = np.searchsorted(naive.classes_, split.y_noisy)
-            psi = naive.predict_proba(split.X_train)[np.arange(len(given)), given]
-            longer = ConfusionEMClassifier(random_state=seed).fit(
-                split.X_train, split.y_noisy, psi=psi)
-            rows.append([100 * np.mean(ce.predict(split.X_test) == split.y_test),
-                         100 * np.mean(clf.predict(split.X_test) == split.y_test),
-                         clf.psi_[mask].mean(), clf.psi_[~mask].mean(),
-                         clf.eta_[mask].mean(), clf.eta_[~mask].mean(),
-                         np.mean(clf.eta_[mask] == 0), psi[mask].mean(),
-                         100 * np.mean(longer.predict(split.X_test) == split.y_test)])
+    for dataset, noise, means in cell_means(SMALL_DATA_CELLS, seeds, measure):
         (ce, cem, psi_noisy, psi_clean, eta_noisy, eta_clean, dead, longer_psi,
-         longer_accuracy) = np.mean(rows, axis=0)
+         longer_accuracy) = means
         print(f"{dataset + ' ' + noise:<24}{ce:6.1f}{cem:6.1f}  {psi_noisy:9.2f} "
               f"{psi_clean:6.2f}  {eta_noisy:9.2f} {eta_clean:6.2f}  {dead:14.2f}  "
               f"{longer_psi:9.2f} {longer_accuracy:6.1f}", flush=True)

@@ -131,7 +131,21 @@ def part_small_data(seeds):
     """Why Flywheel loses on iris: its transition estimate and E-step there."""
     from sklearn.metrics import roc_auc_score
 
-    from bench_accuracy_suite import suite_split
+    from bench_accuracy_suite import cell_means
+
+    def measure(split, seed):
+        flipped = split.noise_mask
+        n_classes = len(np.unique(split.y_train))
+        truth = empirical_transition_matrix(split.y_train[flipped],
+                                            split.y_noisy[flipped], n_classes)
+        ce = CrossEntropyClassifier(random_state=seed).fit(split.X_train, split.y_noisy)
+        clf = FlywheelClassifier(random_state=seed).fit(split.X_train, split.y_noisy)
+        return [100 * ce.score(split.X_test, split.y_test),
+                100 * clf.score(split.X_test, split.y_test),
+                np.abs(clf.transition_matrix_ - truth).mean(),
+                roc_auc_score(flipped, clf.noise_scores_),
+                np.mean(clf.refurbished_labels_ == split.y_train),
+                np.mean(ce.predict(split.X_train) == split.y_train)]
 
     print("== accuracy-suite cells, means over seeds: test accuracy, MAE of "
           "transition_matrix_ (flipped samples), noise-score AUC, and the share of "
@@ -139,23 +153,8 @@ def part_small_data(seeds):
           "the true one ==")
     print(f"{'cell':<18}{'CE':>6}{'Flywheel':>9}{'T MAE':>7}{'AUC':>6}"
           f"{'refurbished right':>19}{'CE right':>9}")
-    for dataset, noise in SMALL_DATA_CELLS:
-        rows = []
-        for seed in seeds:
-            split = suite_split(dataset, noise, seed)
-            flipped = split.noise_mask
-            n_classes = len(np.unique(split.y_train))
-            truth = empirical_transition_matrix(split.y_train[flipped],
-                                                split.y_noisy[flipped], n_classes)
-            ce = CrossEntropyClassifier(random_state=seed).fit(split.X_train, split.y_noisy)
-            clf = FlywheelClassifier(random_state=seed).fit(split.X_train, split.y_noisy)
-            rows.append([100 * ce.score(split.X_test, split.y_test),
-                         100 * clf.score(split.X_test, split.y_test),
-                         np.abs(clf.transition_matrix_ - truth).mean(),
-                         roc_auc_score(flipped, clf.noise_scores_),
-                         np.mean(clf.refurbished_labels_ == split.y_train),
-                         np.mean(ce.predict(split.X_train) == split.y_train)])
-        ce, flywheel, mae, auc, refurbished, predicted = np.mean(rows, axis=0)
+    for dataset, noise, means in cell_means(SMALL_DATA_CELLS, seeds, measure):
+        ce, flywheel, mae, auc, refurbished, predicted = means
         print(f"{dataset + ' ' + noise:<18}{ce:6.1f}{flywheel:9.1f}{mae:7.3f}{auc:6.2f}"
               f"{refurbished:19.2f}{predicted:9.2f}", flush=True)
 

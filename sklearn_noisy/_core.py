@@ -525,7 +525,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
                 f"learning rate (lr={self.lr!r}) or a different optimizer."
             ) from None
         self.notify("on_train_end", X=X, y=data.labels)
-        self.share_buffers()
+        self._share_buffers()
         # The method's callbacks hold per-sample tensors and generators that
         # belong to this fit, not to the fitted (and pickled) estimator.
         self.callbacks_ = [

@@ -207,7 +207,7 @@ class FastFitLoop(NeuralNetClassifier):
             loss = self.get_loss(y_pred, y, X=inputs, training=False)
         return {"loss": loss, "y_pred": y_pred}
 
-    def share_buffers(self):
+    def _share_buffers(self):
         """Give every process the first process's network buffers.
 
         In a fit spread over several processes each process's BatchNorm
@@ -249,7 +249,7 @@ class FastFitLoop(NeuralNetClassifier):
         first = len(records)
         world = current_world()
         if not training:
-            self.share_buffers()
+            self._share_buffers()
         try:
             for batch in iterator:
                 self.notify("on_batch_begin", batch=batch, training=training)

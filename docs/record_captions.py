@@ -43,7 +43,7 @@ def _caption_record(match, folder):
     command = (folder / match["path"]).read_text(encoding="utf-8").split("\n", 1)[0]
     if not command.startswith("$ "):
         return match[0]
-    command = command[2:].split("  (about")[0].strip()
+    command = command[2:].strip()
     return (f"{match['indent']}.. literalinclude:: {match['path']}\n"
             f"{option_indent}:caption: ``{command}``\n{options}")
 

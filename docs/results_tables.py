@@ -230,7 +230,6 @@ def plot_gain_against_time(means, datasets, methods, path):
 
 
 # ----------------------------------------------------------------------
-# ----------------------------------------------------------------------
 # seconds per epoch on a GPU (benchmarks/bench_epoch_time.py)
 # ----------------------------------------------------------------------
 _EPOCH_ROW = re.compile(
@@ -243,7 +242,7 @@ def epoch_time_table(text):
     """The rows of a ``bench_epoch_time.py`` output as a table, after its
     command and settings and before its explanation of the columns."""
     lines = text.splitlines()
-    command = lines[0].removeprefix("$ ").split("  (about")[0]
+    command = lines[0].removeprefix("$ ")
     settings = lines[1]
     rows = []
     for line in lines[3:]:
@@ -262,6 +261,7 @@ def epoch_time_table(text):
             + "".join(f"\n{note}\n" for note in notes))
 
 
+# ----------------------------------------------------------------------
 def _write(folder, name, text):
     path = folder / name
     if not path.exists() or path.read_text(encoding="utf-8") != text:

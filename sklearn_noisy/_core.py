@@ -49,7 +49,7 @@ from ._data import (
 )
 from ._docstrings import fill_docstring
 from ._distributed import (
-    broadcast_from_first,
+    broadcast_buffers,
     broadcast_seed,
     current_world,
     detect_world,
@@ -592,8 +592,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         if world.parallel:
             # Each process predicts its contiguous part of the rows, with the
             # first process's BatchNorm statistics (each saw other samples).
-            for buffer in network.buffers():
-                broadcast_from_first(buffer)
+            broadcast_buffers(network)
             start, stop = rows_of(len(X), world)
             X = X[start:stop] if augment is None else AugmentedRows(X, augment, start, stop)
             augment = None

@@ -214,9 +214,11 @@ class _GatherRows(torch.autograd.Function):
         return grad[ctx.start:ctx.stop] / ctx.share, None
 
 
-def broadcast_from_first(tensor):
-    """Overwrite ``tensor`` in place with the first process's."""
-    dist.broadcast(tensor, src=0)
+def broadcast_buffers(module):
+    """Overwrite ``module``'s buffers (BatchNorm's statistics) in place with
+    the first process's."""
+    for buffer in module.buffers():
+        dist.broadcast(buffer, src=0)
 
 
 def broadcast_seed(seed):

@@ -22,7 +22,7 @@ from skorch.utils import TeeGenerator
 
 from ._distributed import (
     batch_share,
-    broadcast_from_first,
+    broadcast_buffers,
     current_world,
     gather_rows,
     rows_of,
@@ -219,8 +219,7 @@ class FastFitLoop(NeuralNetClassifier):
         for name in self._modules:
             module = getattr(self, name + "_", None)
             if isinstance(module, torch.nn.Module):
-                for buffer in module.buffers():
-                    broadcast_from_first(buffer)
+                broadcast_buffers(module)
 
     def _step_optimizer(self, step_fn):
         # The network's optimizer steps through the float16 loss scaling;

@@ -65,7 +65,7 @@ def test_a_records_command_becomes_its_caption(tmp_path):
     captions = docs_module("record_captions")
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "run.txt").write_text(
-        "$ python benchmarks/bench_x.py --part a   (about 2 min)\nrow 1\nrow 2\nrow 3\n")
+        "$ python benchmarks/bench_x.py --part a\nrow 1\nrow 2\nrow 3\n")
     page = (".. literalinclude:: results/run.txt\n   :language: none\n\ntext\n\n"
             "   .. literalinclude:: results/run.txt\n      :lines: 1,3\n\n"
             ".. literalinclude:: results/run.txt\n   :lines: 1-3\n\n"

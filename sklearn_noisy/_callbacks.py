@@ -60,11 +60,10 @@ class EpochLoss(PassthroughScoring):
     """skorch's ``PassthroughScoring``: an epoch's loss, the batch losses' mean.
 
     In a fit spread over several processes each process's history records
-    its own share of each batch (``train_batch_size``, ``valid_batch_size``),
-    the loss of the whole batch, and the whole batch's size
-    (``train_total_batch_size``, ``valid_total_batch_size``), by which the
-    batches are weighted here, so that every process records the epoch loss
-    of a one-process fit.
+    its own share of each training batch (``train_batch_size``), the loss of
+    the whole batch, and the whole batch's size (``train_total_batch_size``),
+    by which the batches are weighted here, so that every process records
+    the epoch loss of a one-process fit.
     """
 
     def get_avg_score(self, history):

@@ -194,17 +194,30 @@ class FastFitLoop(NeuralNetClassifier):
         """skorch's validation step; in a fit spread over several processes
         each process scores its share of the batch, and the predictions are
         gathered, so that the loss and the scoring callbacks see the whole
-        batch on every process."""
+        batch on every process.
+
+        A batch of fewer rows than processes is scored whole by every
+        process: no process is handed an empty share (a network that
+        reshapes by the batch's length fails on none, and only on some
+        processes, which would leave the others waiting). The history's
+        ``valid_rows_scored`` counts the rows this process scored.
+        """
         world = current_world()
         if not world.parallel:
             return super().validation_step(batch, **fit_params)
         self._set_training(False)
         inputs, y = batch
-        start, stop = rows_of(len(y), world)
-        share = {name: values[start:stop] for name, values in inputs.items()}
         with torch.no_grad():
-            y_pred = gather_rows(self.infer(share, **fit_params))
+            if len(y) < world.size:
+                y_pred = self.infer(inputs, **fit_params)
+                scored = len(y)
+            else:
+                start, stop = rows_of(len(y), world)
+                own_rows = {name: values[start:stop] for name, values in inputs.items()}
+                y_pred = gather_rows(self.infer(own_rows, **fit_params))
+                scored = stop - start
             loss = self.get_loss(y_pred, y, X=inputs, training=False)
+        self.history_.record_batch("valid_rows_scored", scored)
         return {"loss": loss, "y_pred": y_pred}
 
     def _share_buffers(self):
@@ -246,7 +259,6 @@ class FastFitLoop(NeuralNetClassifier):
         on_host = getattr(self, "batch_losses_on_host_", True)
         records = list.__getitem__(self.history_, -1)["batches"]
         first = len(records)
-        world = current_world()
         if not training:
             self._share_buffers()
         try:
@@ -256,8 +268,12 @@ class FastFitLoop(NeuralNetClassifier):
                 loss = step["loss"].detach()
                 if self.compile:
                     # Under CUDA graphs (compile__mode="reduce-overhead") the
-                    # next step reuses the memory of this step's outputs.
+                    # next step reuses the memory of this step's outputs,
+                    # which callbacks may keep until the epoch ends (skorch's
+                    # scoring caches the predictions).
                     loss = loss.clone()
+                    if "y_pred" in step:
+                        step = {**step, "y_pred": _detached_copy(step["y_pred"])}
                 shard = batch[0].get("shard") if training else None
                 if shard is not None:
                     # The history holds the loss of the whole batch.
@@ -267,16 +283,13 @@ class FastFitLoop(NeuralNetClassifier):
                     if training and not math.isfinite(loss):
                         raise NonFiniteLoss(loss)
                 self.history_.record_batch(prefix + "_loss", loss)
-                # A process of a parallel fit records its share of the batch
-                # and the whole batch's size (by which EpochLoss weighs it).
-                total = len(batch[1]) if shard is None else shard.total
-                own = len(batch[1])
-                if not training and world.parallel:
-                    start, stop = rows_of(total, world)
-                    own = stop - start
-                self.history_.record_batch(prefix + "_batch_size", own)
-                if world.parallel:
-                    self.history_.record_batch(prefix + "_total_batch_size", total)
+                # A process of a parallel fit records its share of a training
+                # batch and the whole batch's size (by which EpochLoss weighs
+                # it). A validation batch's loss and predictions are the whole
+                # batch's on every process, so are its size and every score.
+                self.history_.record_batch(prefix + "_batch_size", len(batch[1]))
+                if shard is not None:
+                    self.history_.record_batch(prefix + "_total_batch_size", shard.total)
                 self.notify("on_batch_end", batch=batch, training=training, **step)
         finally:
             # Also when interrupted: the history holds numbers, never tensors.
@@ -286,6 +299,17 @@ class FastFitLoop(NeuralNetClassifier):
                 if not math.isfinite(loss):
                     raise NonFiniteLoss(loss)
         self.history_.record(prefix + "_batch_count", len(records) - first)
+
+
+def _detached_copy(y_pred):
+    """A copy of a step's predictions (a tensor, or a tuple or dict of them)."""
+    if isinstance(y_pred, torch.Tensor):
+        return y_pred.detach().clone()
+    if isinstance(y_pred, tuple):
+        return tuple(_detached_copy(part) for part in y_pred)
+    if isinstance(y_pred, dict):
+        return {name: _detached_copy(part) for name, part in y_pred.items()}
+    return y_pred
 
 
 def losses_to_host(records, key):

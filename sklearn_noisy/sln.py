@@ -202,6 +202,8 @@ class SLNClassifier(NoisyLabelClassifier):
                         callbacks=callbacks)
         if momentum is not None:
             self.module_.load_state_dict(momentum.averaged_.state_dict())
+            # (each process's momentum model averaged its own statistics)
+            self._share_buffers()
         proba = self.eval_proba(data.X)
         self._set_noise_attributes(
             1.0 - (proba * given).sum(dim=1), proba.argmax(dim=1), data.y)

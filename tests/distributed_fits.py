@@ -104,6 +104,9 @@ def fitted_arrays(clf, X):
         arrays["valid_batch_sizes"] = np.array([
             sum(batch.get("valid_batch_size", 0) for batch in epoch["batches"])
             for epoch in epochs])
+        arrays["valid_rows_scored"] = np.array([
+            sum(batch.get("valid_rows_scored", 0) for batch in epoch["batches"])
+            for epoch in epochs])
     for name in ("soft_labels_", "eta_", "posterior_", "clean_proba_", "transition_matrix_"):
         if hasattr(clf, name):
             arrays[name.rstrip("_")] = getattr(clf, name)
@@ -111,15 +114,17 @@ def fitted_arrays(clf, X):
 
 
 class BufferTrace(Callback):
-    """The sum of the network's buffers at every epoch's end, after its
-    validation pass: the same on every process only if that pass gave every
-    process the first one's BatchNorm statistics."""
+    """The sum of the network's buffers as every validation batch begins:
+    the same on every process only if the processes were given the first
+    one's BatchNorm statistics before the validation pass."""
 
     def __init__(self):
         self.sums = []
 
-    def on_epoch_end(self, net, **kwargs):
-        self.sums.append(sum(float(buffer.double().sum()) for buffer in net.module_.buffers()))
+    def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+        if not training:
+            self.sums.append(
+                sum(float(buffer.double().sum()) for buffer in net.module_.buffers()))
 
 
 def break_synchronisation(control):

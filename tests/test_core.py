@@ -10,6 +10,7 @@ from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from skorch.callbacks import Callback
 from torch import nn
 
 from sklearn_noisy import CrossEntropyClassifier
@@ -380,3 +381,40 @@ def test_an_augmentation_that_changes_the_batch_is_named(data, augmentation, ret
     X, y = data
     with pytest.raises(ValueError, match=rf"augmentation=.* shape \(\d+, 8\).* {returned}"):
         CrossEntropyClassifier(augmentation=augmentation, **FAST).fit(X, y)
+
+
+class _KeepValidationPredictions(Callback):
+    def initialize(self):
+        self.kept = []
+        return self
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
+        if not training:
+            self.kept.append(y_pred)
+
+
+class _StaticOutputs(CrossEntropyClassifier):
+    """Validation predictions in one buffer that every step overwrites, as a
+    network compiled into CUDA graphs returns them."""
+
+    def validation_step(self, batch, **fit_params):
+        step = super().validation_step(batch, **fit_params)
+        if not hasattr(self, "static_"):
+            self.static_ = torch.empty_like(step["y_pred"])
+        return {**step, "y_pred": self.static_.copy_(step["y_pred"])}
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_callbacks_keep_predictions_that_no_later_compiled_step_overwrites(compile):
+    # skorch's scoring keeps every batch's predictions until the epoch
+    # ends; under compile the loop hands callbacks a copy of them
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    keep = _KeepValidationPredictions()
+    extra = {"compile__backend": "eager"} if compile else {}
+    _StaticOutputs(max_epochs=2, random_state=0, train_split=0.5, compile=compile,
+                   callbacks=[("keep", keep)], **extra).fit(X, y)
+    first, second = keep.kept
+    # without the copy both epochs' predictions are the one buffer
+    assert (first is second) != compile

@@ -7,6 +7,7 @@ again in this one process and compared.
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ import torch.distributed as dist
 sys.path.insert(0, str(Path(__file__).parent))
 import distributed_fits  # noqa: E402
 
-from sklearn_noisy._distributed import World  # noqa: E402
+from sklearn_noisy._distributed import World, fitting_in  # noqa: E402
 
 pytestmark = [
     pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
@@ -36,7 +37,10 @@ def run_two_processes(folder, *args):
     A failed run is tried once more, in a fresh folder: the launcher's
     rendezvous port can be taken by another program between its choice and
     its use (and the second try must not resume from the first one's SEAL
-    checkpoint). A failure of the fits themselves repeats.
+    checkpoint); once, on a loaded machine, a process aborted without a
+    traceback ("terminate called without an active exception"), which 30
+    runs with and without load did not repeat. A failure of the fits
+    themselves repeats. A first failure is reported as a warning.
     """
     environment = {**os.environ, "OMP_NUM_THREADS": "1",
                    "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -49,6 +53,9 @@ def run_two_processes(folder, *args):
         result = subprocess.run(command, env=environment, capture_output=True, text=True,
                                 timeout=300)
         if result.returncode == 0:
+            if failures:
+                # not a failure of the fits, but not to pass unseen either
+                warnings.warn("the first two-process run failed:\n" + failures[0])
             return output
         failures.append(f"run {attempt}:\n" + result.stdout[-3000:] + result.stderr[-5000:])
     pytest.fail("\n".join(failures))
@@ -80,7 +87,8 @@ def ranks(folder, name):
 def largest_difference(fit, reference):
     """The largest difference over the arrays both fits compare (not the history)."""
     keys = [key for key in reference
-            if key not in ("batch_sizes", "train_loss", "valid_batch_sizes")]
+            if key not in ("batch_sizes", "train_loss", "valid_batch_sizes",
+                           "valid_rows_scored")]
     return max(float(np.max(np.abs(fit[key].astype(float) - reference[key])))
                for key in keys)
 
@@ -95,7 +103,7 @@ def test_two_processes_fit_what_one_process_fits(two_processes, one_process, nam
     reference = one_process[name.removesuffix("-dataset")]
     # both processes hold the same fitted estimator ...
     for key in first:
-        if key not in ("batch_sizes", "valid_batch_sizes"):
+        if key not in ("batch_sizes", "valid_rows_scored"):
             np.testing.assert_array_equal(first[key], second[key], err_msg=key)
     # ... which is the one-process fit, up to the order of float sums
     assert largest_difference(first, reference) < TOLERANCE
@@ -109,20 +117,25 @@ def test_two_processes_fit_what_one_process_fits(two_processes, one_process, nam
     halves = {(size + 1) // 2 for size in whole}, {size // 2 for size in whole}
     assert (set(first["batch_sizes"]), set(second["batch_sizes"])) == halves
     if "valid_batch_sizes" in reference:
-        # ... and scored its half of the validation part (30 samples)
+        # ... and scored its half of the validation part (31 samples: 16 and
+        # 15), whose whole batches both histories record
+        np.testing.assert_array_equal(first["valid_batch_sizes"],
+                                      reference["valid_batch_sizes"])
         whole = set(reference["valid_batch_sizes"])
+        assert whole == {31}
         halves = {(size + 1) // 2 for size in whole}, {size // 2 for size in whole}
-        assert (set(first["valid_batch_sizes"]), set(second["valid_batch_sizes"])) == halves
+        assert (set(first["valid_rows_scored"]), set(second["valid_rows_scored"])) == halves
 
 
 def test_with_batchnorm_every_process_ends_with_the_first_ones_statistics(two_processes):
     # Each process's BatchNorm statistics come from its shares of the
     # batches; validation and the end of the fit use the first process's
-    # (epoch_buffers: the statistics after each epoch's validation pass).
+    # (epoch_buffers: the statistics as each validation batch begins, one
+    # batch an epoch).
     first, second = ranks(two_processes, "ce-batchnorm")
     assert len(first["epoch_buffers"]) == distributed_fits.COMMON["max_epochs"]
     for key in first:
-        if key not in ("batch_sizes", "valid_batch_sizes"):
+        if key not in ("batch_sizes", "valid_rows_scored"):
             np.testing.assert_array_equal(first[key], second[key], err_msg=key)
 
 
@@ -138,6 +151,22 @@ def test_a_method_can_refuse_to_spread_a_fit():
     with pytest.raises(NotImplementedError, match="cannot yet spread one fit over the 2"):
         NotSpread()._check_data_parallel(World(0, 2))
     NotSpread()._check_data_parallel(World())
+
+
+def test_a_validation_batch_of_fewer_rows_than_processes_is_scored_whole():
+    # Every process scores it, with no collective (none is initialised here:
+    # a gather would raise); an empty share would break a network that
+    # reshapes by the batch's length, on some processes only.
+    X, y = distributed_fits.data()
+    clf = distributed_fits.CrossEntropyClassifier(max_epochs=1, random_state=0).fit(X, y)
+    clf.history_.new_epoch()
+    clf.history_.new_batch()
+    inputs = {"X": torch.as_tensor(X[:1])}
+    with fitting_in(World(0, 3)):
+        step = clf.validation_step((inputs, torch.as_tensor(y[:1])))
+    np.testing.assert_allclose(step["y_pred"].softmax(dim=1).numpy(),
+                               clf.predict_proba(X[:1]), atol=1e-6)
+    assert clf.history_[-1, "batches", -1, "valid_rows_scored"] == 1
 
 
 @pytest.mark.parametrize("control, name", distributed_fits.NEGATIVE_CONTROLS)

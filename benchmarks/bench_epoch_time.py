@@ -183,6 +183,8 @@ def parse_args(argv=None):
                         help="samples to fit (default: 256 on the CPU, 50,000 on CUDA); "
                              "the epoch is scaled to 50,000")
     args = parser.parse_args(argv)
+    if args.compile_mode is not None and not args.compile:
+        parser.error("--compile-mode needs --compile")
     args.channels_last = {"auto": "auto", "true": True, "false": False}[args.channels_last]
     if args.samples is None:
         args.samples = CIFAR10_TRAINING_SAMPLES if args.device.startswith("cuda") else 256

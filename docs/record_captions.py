@@ -23,6 +23,8 @@ def _without_first_line(lines):
     if first == "1":
         return rest or None
     if first.startswith("1-"):
+        if first == "1-1":
+            return rest or None
         return f"2-{first[2:]}" + (f",{rest}" if rest else "")
     return None
 

@@ -1,5 +1,6 @@
-"""The Python modules of ``docs/`` (``record_results``, ``results_tables``,
-``writing_a_method``), imported for the tests that check them."""
+"""The Python modules of ``docs/`` (``record_captions``, ``record_results``,
+``results_tables``, ``screenshots``, ``writing_a_method``), imported for the
+tests that check them."""
 
 import importlib.util
 import sys

@@ -79,6 +79,10 @@ def test_a_records_command_becomes_its_caption(tmp_path):
     assert caption in blocks[3] and ":lines: 2-3" in blocks[3]
     # outputs shown without their first line keep their options, uncaptioned
     assert blocks[4:] == page.split("\n\n")[4:]
+    # a selection of the first line alone shows the command itself, uncaptioned
+    command_only = page.replace(":lines: 1-3", ":lines: 1-1")
+    assert captions.caption_records(command_only, tmp_path).split("\n\n")[3] == (
+        command_only.split("\n\n")[3])
 
 
 def test_the_screenshot_script_lists_the_pages_a_user_reads(tmp_path):

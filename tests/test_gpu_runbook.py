@@ -56,3 +56,5 @@ def test_the_epoch_benchmark_parses_the_runbook_arguments(monkeypatch):
     assert compiled.fused_optimizer
     with pytest.raises(SystemExit):
         bench_epoch_time.parse_args(["--methods", "svm"])
+    with pytest.raises(SystemExit):
+        bench_epoch_time.parse_args(["--compile-mode", "reduce-overhead"])

@@ -200,7 +200,8 @@ def time_side_by_side(runners, data, repeats):
             start = time.perf_counter()
             fit(*data, repeat)
             times[name].append(time.perf_counter() - start)
-            print(f"  run {repeat + 1}: {name} {times[name][-1]:.3f} s", flush=True)
+            print(f"  run {repeat + 1}: {name} {times[name][-1]:.3f} s", file=sys.stderr,
+                  flush=True)
     return times
 
 

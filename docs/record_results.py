@@ -94,6 +94,10 @@ RECORDS = (
             "--all-noises", "--methods", "confusion-em", "--settings",
             "confusion-em:eta_start_epoch=0.3", "confusion-em:eta_start_epoch=0.5"),
            minutes=3),
+    Record("select-defaults-sln-epochs",
+           ("benchmarks/select_defaults.py", "--output", str(RESULTS / "accuracy-suite"),
+            "--all-noises", "--methods", "sln", "--settings", "sln:max_epochs=50",
+            "sln:max_epochs=70"), minutes=3),
     # user_guide/corruptors.rst
     Record("projection-scale", _bench("bench_projection_scale"), minutes=1, threads=None),
     Record("many-classes", _bench("bench_many_classes"), minutes=2, threads=None),

@@ -131,17 +131,17 @@ def part_small_data(seeds):
 
     print("== accuracy-suite cells: means over seeds; psi = the naive network's "
           "probability of the given label, eta at the end of the fit ==")
-    print(f"{'cell':<24}{'CE':>6}{'CEM':>6}  {'psi noisy':>9} {'clean':>6}  "
-          f"{'eta noisy':>9} {'clean':>6}  {'noisy at eta 0':>14}  {'psi noisy':>9} "
-          f"{'CEM':>6}")
+    print(f"{'cell':<22}{'CE':>6}{'CEM':>6}  {'psi n':>5} {'psi c':>5}  {'eta n':>5} "
+          f"{'eta c':>5} {'eta=0':>5}  {'psi n':>5} {'CEM':>5}")
     for dataset, noise, means in cell_means(SMALL_DATA_CELLS, seeds, measure):
         (ce, cem, psi_noisy, psi_clean, eta_noisy, eta_clean, dead, longer_psi,
          longer_accuracy) = means
-        print(f"{dataset + ' ' + noise:<24}{ce:6.1f}{cem:6.1f}  {psi_noisy:9.2f} "
-              f"{psi_clean:6.2f}  {eta_noisy:9.2f} {eta_clean:6.2f}  {dead:14.2f}  "
-              f"{longer_psi:9.2f} {longer_accuracy:6.1f}", flush=True)
-    print("last two columns: psi of the noisy samples, and ConfusionEM's accuracy, when "
-          "the naive network trains 200 epochs instead of 50")
+        print(f"{dataset + ' ' + noise:<22}{ce:6.1f}{cem:6.1f}  {psi_noisy:5.2f} "
+              f"{psi_clean:5.2f}  {eta_noisy:5.2f} {eta_clean:5.2f} {dead:5.2f}  "
+              f"{longer_psi:5.2f} {longer_accuracy:5.1f}", flush=True)
+    print("n, c: mean over the noisy, the clean samples; eta=0: the share of the noisy "
+          "samples at eta 0;\nlast two columns: psi of the noisy samples, and "
+          "ConfusionEM's accuracy, when\nthe naive network trains 200 epochs instead of 50")
 
 
 PARTS = {"digits": part_digits, "grid": part_grid, "other": part_other,

@@ -141,17 +141,25 @@ def batch_share(inputs, shard):
 def sum_gradients(parameters, share):
     """Sum every rank's gradients, each weighted by its ``share`` of the batch.
 
-    One all-reduce over all gradients, flattened into one buffer.
+    One all-reduce over all gradients, flattened into one buffer per dtype.
     """
     grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return
-    flat = torch.cat([grad.reshape(-1) for grad in grads]).mul_(share)
-    dist.all_reduce(flat)
-    offset = 0
-    for grad in grads:
-        grad.copy_(flat[offset:offset + grad.numel()].view_as(grad))
-        offset += grad.numel()
+    _in_one_buffer(grads, lambda flat: dist.all_reduce(flat.mul_(share)))
+
+
+def _in_one_buffer(tensors, collective):
+    """Run ``collective`` in place on one flat buffer per dtype of ``tensors``
+    (one call instead of one per tensor), and copy the results back."""
+    groups = {}
+    for tensor in tensors:
+        groups.setdefault(tensor.dtype, []).append(tensor)
+    for group in groups.values():
+        flat = torch.cat([tensor.reshape(-1) for tensor in group])
+        collective(flat)
+        offset = 0
+        for tensor in group:
+            tensor.copy_(flat[offset:offset + tensor.numel()].view_as(tensor))
+            offset += tensor.numel()
 
 
 def sum_over_ranks(tensor):
@@ -217,8 +225,7 @@ class _GatherRows(torch.autograd.Function):
 def broadcast_buffers(module):
     """Overwrite ``module``'s buffers (BatchNorm's statistics) in place with
     the first process's."""
-    for buffer in module.buffers():
-        dist.broadcast(buffer, src=0)
+    _in_one_buffer(list(module.buffers()), lambda flat: dist.broadcast(flat, src=0))
 
 
 def broadcast_seed(seed):

@@ -148,18 +148,19 @@ def sum_gradients(parameters, share):
 
 
 def _in_one_buffer(tensors, collective):
-    """Run ``collective`` in place on one flat buffer per dtype of ``tensors``
-    (one call instead of one per tensor), and copy the results back."""
+    """Run ``collective`` in place on one flat buffer per device and dtype of
+    ``tensors`` (one call instead of one per tensor), and copy the results back."""
     groups = {}
     for tensor in tensors:
-        groups.setdefault(tensor.dtype, []).append(tensor)
-    for group in groups.values():
-        flat = torch.cat([tensor.reshape(-1) for tensor in group])
-        collective(flat)
-        offset = 0
-        for tensor in group:
-            tensor.copy_(flat[offset:offset + tensor.numel()].view_as(tensor))
-            offset += tensor.numel()
+        groups.setdefault((tensor.device, tensor.dtype), []).append(tensor)
+    with torch.no_grad():
+        for group in groups.values():
+            flat = torch.cat([tensor.reshape(-1) for tensor in group])
+            collective(flat)
+            offset = 0
+            for tensor in group:
+                tensor.copy_(flat[offset:offset + tensor.numel()].view_as(tensor))
+                offset += tensor.numel()
 
 
 def sum_over_ranks(tensor):

@@ -213,7 +213,8 @@ class FastFitLoop(NeuralNetClassifier):
                 scored = len(y)
             else:
                 start, stop = rows_of(len(y), world)
-                own_rows = {name: values[start:stop] for name, values in inputs.items()}
+                own_rows = {name: values[start:stop] if _per_row(values, len(y)) else values
+                            for name, values in inputs.items()}
                 y_pred = gather_rows(self.infer(own_rows, **fit_params))
                 scored = stop - start
             loss = self.get_loss(y_pred, y, X=inputs, training=False)
@@ -301,12 +302,19 @@ class FastFitLoop(NeuralNetClassifier):
         self.history_.record(prefix + "_batch_count", len(records) - first)
 
 
+def _per_row(values, n_rows):
+    """Whether a batch entry holds one row per sample (so a share slices it)."""
+    return isinstance(values, torch.Tensor) and values.dim() > 0 and len(values) == n_rows
+
+
 def _detached_copy(y_pred):
-    """A copy of a step's predictions (a tensor, or a tuple or dict of them)."""
+    """A copy of a step's predictions (a tensor, or a tuple, list or dict of them)."""
     if isinstance(y_pred, torch.Tensor):
         return y_pred.detach().clone()
-    if isinstance(y_pred, tuple):
-        return tuple(_detached_copy(part) for part in y_pred)
+    if isinstance(y_pred, tuple) and hasattr(y_pred, "_fields"):
+        return type(y_pred)(*(_detached_copy(part) for part in y_pred))
+    if isinstance(y_pred, (tuple, list)):
+        return type(y_pred)(_detached_copy(part) for part in y_pred)
     if isinstance(y_pred, dict):
         return {name: _detached_copy(part) for name, part in y_pred.items()}
     return y_pred

@@ -169,6 +169,25 @@ def test_a_validation_batch_of_fewer_rows_than_processes_is_scored_whole():
     assert clf.history_[-1, "batches", -1, "valid_rows_scored"] == 1
 
 
+def test_buffers_of_several_dtypes_are_broadcast_in_place(tmp_path):
+    # one process group of one process: the broadcast leaves the values, and
+    # must take every buffer whatever its dtype or grad flag
+    from sklearn_noisy._distributed import broadcast_buffers
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}",
+                            rank=0, world_size=1)
+    try:
+        network = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+        network(torch.randn(8, 3))
+        network.register_buffer("tracked", torch.ones(2, requires_grad=True))
+        before = {name: buffer.clone() for name, buffer in network.named_buffers()}
+        assert len({buffer.dtype for buffer in before.values()}) == 2
+        broadcast_buffers(network)
+        for name, buffer in network.named_buffers():
+            assert torch.equal(buffer, before[name]), name
+    finally:
+        dist.destroy_process_group()
+
+
 @pytest.mark.parametrize("control, name", distributed_fits.NEGATIVE_CONTROLS)
 def test_the_comparison_catches_a_broken_synchronisation(two_processes, one_process,
                                                          control, name):

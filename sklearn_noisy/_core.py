@@ -403,13 +403,6 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
                 "the torch.distributed process group. Fit it in one process (before "
                 "init_process_group, or outside torchrun), or scale out independent "
                 "fits with joblib or Dask.")
-        if hasattr(self, "accelerator"):
-            raise NotImplementedError(
-                f"{name} with skorch's AccelerateMixin cannot yet spread one fit over the "
-                f"{world.size} processes of the torch.distributed process group (the "
-                "accelerator's wrappers would average the gradients a second time). Use "
-                "the estimator without the mixin under torchrun: it spreads the fit itself.")
-
 
     # skorch's incremental training does not fit methods that need the whole
     # training set at once; hiding the method keeps scikit-learn from using it.

@@ -229,6 +229,13 @@ def broadcast_buffers(module):
     _in_one_buffer(list(module.buffers()), lambda flat: dist.broadcast(flat, src=0))
 
 
+def unwrapped(network):
+    """``network`` without its ``DistributedDataParallel`` wrapper, if it has one."""
+    if isinstance(network, torch.nn.parallel.DistributedDataParallel):
+        return network.module
+    return network
+
+
 def broadcast_seed(seed):
     """Rank 0's ``seed`` on every rank (``random_state=None`` draws one per rank)."""
     box = [seed]

@@ -12,6 +12,7 @@ steps the optimizer through the float16 loss scaling and stops at a
 non-finite loss.
 """
 
+import contextlib
 import math
 
 import torch
@@ -169,7 +170,8 @@ class FastFitLoop(NeuralNetClassifier):
         small networks.
         """
         self._zero_grad_optimizer()
-        step = self.train_step_single(batch, **fit_params)
+        with self.gradients_kept_local():
+            step = self.train_step_single(batch, **fit_params)
         # Callbacks that read or clip gradients see them at their true scale,
         # and, in a fit over several processes, those of the whole batch.
         self.loss_scaler_.unscale(self.optimizer_)
@@ -189,6 +191,28 @@ class FastFitLoop(NeuralNetClassifier):
         # AccelerateMixin's _step_optimizer calls the one it is given.
         self._step_optimizer(_no_closure)
         return step
+
+    def gradients_kept_local(self):
+        """Keep a network's data-parallel wrapper from averaging gradients.
+
+        In a fit over several processes skorch's ``AccelerateMixin`` wraps
+        the networks in ``DistributedDataParallel``, which would average
+        the gradients of every backward pass; the fit sums them itself,
+        each weighted by its process's share of the batch. A method that
+        trains a network in a loop of its own runs each forward and
+        backward pass in this context.
+
+        Returns
+        -------
+        contextlib.ExitStack
+            A context manager (doing nothing when no network is wrapped).
+        """
+        stack = contextlib.ExitStack()
+        for name in self._modules:
+            network = getattr(self, name + "_", None)
+            if isinstance(network, torch.nn.parallel.DistributedDataParallel):
+                stack.enter_context(network.no_sync())
+        return stack
 
     def validation_step(self, batch, **fit_params):
         """skorch's validation step; in a fit spread over several processes

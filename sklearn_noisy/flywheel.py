@@ -402,13 +402,14 @@ default='auto'
         for inputs, _ in ShuffledBatches(dataset, self.batch_size, generator):
             shard = inputs.get("shard")
             X = inputs["X"] if augment is _identity else augment_batch(augment, inputs, features)
-            logits = self.run_network(network, X)
-            loss = F.cross_entropy(logits, labels[inputs["index"]])
-            if marginal is not None and self.confidence_weight:
-                loss = loss + self.confidence_weight * confidence_regulariser(
-                    logits, marginal)
             optimizer.zero_grad(set_to_none=True)
-            scaler.backward(loss)
+            with self.gradients_kept_local():
+                logits = self.run_network(network, X)
+                loss = F.cross_entropy(logits, labels[inputs["index"]])
+                if marginal is not None and self.confidence_weight:
+                    loss = loss + self.confidence_weight * confidence_regulariser(
+                        logits, marginal)
+                scaler.backward(loss)
             if shard is not None:
                 sum_gradients(network.parameters(), shard.share)
             scaler.step(optimizer)

@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._core import NoisyLabelClassifier
 from ._data import one_hot
 from ._data import base_and_indices
-from ._distributed import draw_rows
+from ._distributed import draw_rows, unwrapped
 from ._docstrings import fill_docstring
 from ._validation import epochs_or_fraction, resolve_epochs, warn_if_never_reached
 from .losses import target_cross_entropy
@@ -338,11 +338,13 @@ class MomentumModel(Callback):
         self.decay = decay
 
     def on_train_begin(self, net, **kwargs):
-        self.averaged_ = copy.deepcopy(net.module_)
+        # (the network itself, not a data-parallel wrapper of it)
+        network = unwrapped(net.module_)
+        self.averaged_ = copy.deepcopy(network)
         self.n_updates_ = 0
         # The pairs are grouped once: every training step updates them all.
         pairs = list(zip([*self.averaged_.parameters(), *self.averaged_.buffers()],
-                         [*net.module_.parameters(), *net.module_.buffers()]))
+                         [*network.parameters(), *network.buffers()]))
         floats = [(a, c) for a, c in pairs if a.is_floating_point()]
         self.float_pairs_ = ([a for a, _ in floats], [c for _, c in floats])
         self.other_pairs_ = [(a, c) for a, c in pairs if not a.is_floating_point()]

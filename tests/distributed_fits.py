@@ -147,6 +147,37 @@ def break_synchronisation(control):
         sln.draw_rows = per_process
 
 
+def accelerated_fits(output, rank, X, y):
+    """Every configuration with skorch's AccelerateMixin (``accelerate-<config>``).
+
+    On CPU processes accelerate (1.16) wraps every module it prepares in
+    DistributedDataParallel, which refuses a loss without parameters; on
+    GPUs it moves such a module and wraps only the networks. Its GPU rule
+    is applied here, so that the CPU processes run what GPUs would.
+    """
+    try:
+        from accelerate import Accelerator
+    except ImportError:
+        return
+    from skorch.hf import AccelerateMixin
+
+    prepare_model = Accelerator.prepare_model
+
+    def prepare_as_on_gpus(self, model, *args, **kwargs):
+        if not any(parameter.requires_grad for parameter in model.parameters()):
+            return model.to(self.device)
+        return prepare_model(self, model, *args, **kwargs)
+
+    Accelerator.prepare_model = prepare_as_on_gpus
+    accelerator = Accelerator(cpu=True)
+    settings = {**COMMON, "device": None}
+    for name, (cls, params) in CONFIGS.items():
+        accelerated = type(f"Accelerated{cls.__name__}", (AccelerateMixin, cls), {})
+        clf = accelerated(accelerator=accelerator, **settings, **params).fit(X, y)
+        np.savez(output / f"accelerate-{name}-rank{rank}.npz", **fitted_arrays(clf, X))
+    Accelerator.prepare_model = prepare_model
+
+
 def main(output, device="cpu"):
     """Every fit, on the CPU (gloo) or one GPU per process (``"cuda"``, NCCL)."""
     if device == "cuda":
@@ -179,6 +210,7 @@ def main(output, device="cpu"):
     SEALClassifier(**COMMON, n_iterations=1, checkpoint_dir=checkpoints).fit(X, y)
     resumed = SEALClassifier(**COMMON, n_iterations=2, checkpoint_dir=checkpoints).fit(X, y)
     np.savez(output / f"seal-resumed-rank{rank}.npz", **fitted_arrays(resumed, X))
+    accelerated_fits(output, rank, X, y)
     for control, name in NEGATIVE_CONTROLS:
         break_synchronisation(control)
         cls, params = CONFIGS[name]

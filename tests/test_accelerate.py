@@ -1,4 +1,5 @@
-"""skorch's AccelerateMixin composes with every estimator (one process)."""
+"""skorch's AccelerateMixin composes with every estimator (one process; the
+fit over two processes is in test_distributed)."""
 
 import numpy as np
 import pytest
@@ -47,15 +48,3 @@ def test_an_accelerated_estimator_fits_as_the_estimator(cls, data):
     np.testing.assert_allclose(accelerated.predict_proba(X), plain.predict_proba(X),
                                atol=1e-6)
     np.testing.assert_allclose(accelerated.noise_scores_, plain.noise_scores_, atol=1e-6)
-
-
-def test_an_accelerated_fit_refuses_several_processes(data, monkeypatch):
-    # the process group is faked: the refusal comes before any communication
-    from sklearn_noisy import _core
-    from sklearn_noisy._distributed import World
-    monkeypatch.setattr(_core, "detect_world", lambda: World(rank=0, size=2))
-    Accelerated = type("AcceleratedCE", (AccelerateMixin, CrossEntropyClassifier), {})
-    clf = Accelerated(accelerator=accelerate.Accelerator(cpu=True), max_epochs=1)
-    with pytest.raises(NotImplementedError, match="AccelerateMixin cannot yet spread"):
-        clf.fit(*data)
-    assert not hasattr(clf, "module_")

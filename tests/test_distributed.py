@@ -127,6 +127,20 @@ def test_two_processes_fit_what_one_process_fits(two_processes, one_process, nam
         assert (set(first["valid_rows_scored"]), set(second["valid_rows_scored"])) == halves
 
 
+@pytest.mark.parametrize("name", distributed_fits.CONFIGS)
+def test_with_accelerate_two_processes_fit_what_one_process_fits(two_processes, one_process,
+                                                                 name):
+    # skorch's AccelerateMixin wraps the networks in DistributedDataParallel;
+    # the fit keeps summing the gradients itself, weighted by shares
+    pytest.importorskip("accelerate")
+    first, second = ranks(two_processes, f"accelerate-{name}")
+    for key in first:
+        if key not in ("batch_sizes", "valid_rows_scored"):
+            np.testing.assert_array_equal(first[key], second[key], err_msg=key)
+    assert largest_difference(first, one_process[name]) < TOLERANCE
+    assert set(first["batch_sizes"]) != set(one_process[name]["batch_sizes"])
+
+
 def test_with_batchnorm_every_process_ends_with_the_first_ones_statistics(two_processes):
     # Each process's BatchNorm statistics come from its shares of the
     # batches; validation and the end of the fit use the first process's

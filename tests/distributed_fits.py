@@ -147,7 +147,7 @@ def break_synchronisation(control):
         sln.draw_rows = per_process
 
 
-def accelerated_fits(output, rank, X, y):
+def accelerated_fits(output, rank, X, y, cpu=True):
     """Every configuration with skorch's AccelerateMixin (``accelerate-<config>``).
 
     On CPU processes accelerate (1.16) wraps every module it prepares in
@@ -169,7 +169,7 @@ def accelerated_fits(output, rank, X, y):
         return prepare_model(self, model, *args, **kwargs)
 
     Accelerator.prepare_model = prepare_as_on_gpus
-    accelerator = Accelerator(cpu=True)
+    accelerator = Accelerator(cpu=cpu)
     settings = {**COMMON, "device": None}
     for name, (cls, params) in CONFIGS.items():
         accelerated = type(f"Accelerated{cls.__name__}", (AccelerateMixin, cls), {})
@@ -199,6 +199,7 @@ def main(output, device="cpu"):
         np.savez(output / f"{name}-rank{rank}.npz", **fitted_arrays(clf, X),
                  epoch_buffers=np.array(trace.sums))
     if device != "cpu":
+        accelerated_fits(output, rank, X, y, cpu=False)
         dist.destroy_process_group()
         return
     for name in DATASET_CONFIGS:

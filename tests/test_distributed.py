@@ -4,6 +4,7 @@
 again in this one process and compared.
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -221,6 +222,10 @@ def test_two_gpus_fit_what_one_gpu_fits(tmp_path):
         # CUDA kernels may sum in any order, in one process too
         assert largest_difference(first, distributed_fits.fitted_arrays(one_gpu, X)) < 1e-4
         assert largest_difference(first, second) == 0
+        if importlib.util.find_spec("accelerate") is not None:
+            accelerated, _ = ranks(output, f"accelerate-{name}")
+            assert largest_difference(
+                accelerated, distributed_fits.fitted_arrays(one_gpu, X)) < 1e-4
 
 
 def test_the_epoch_benchmark_spreads_its_fits_over_processes():

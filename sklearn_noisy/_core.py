@@ -371,6 +371,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         world = detect_world()
         X, encoded, labels = self._prepare_training_data(X, y)
         self._check_data_parallel(world)
+        self._check_accelerator()
         seed = draw_seed(self.random_state)
         if world.parallel:
             seed = broadcast_seed(seed)
@@ -403,6 +404,51 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
                 "the torch.distributed process group. Fit it in one process (before "
                 "init_process_group, or outside torchrun), or scale out independent "
                 "fits with joblib or Dask.")
+
+    def _initialize_networks(self):
+        """skorch's ``initialize``; where ``accelerate`` cannot prepare a loss
+        for several CPU processes, an error that says what to do instead."""
+        try:
+            self.initialize()
+        except RuntimeError as exc:
+            if not (hasattr(self, "accelerator")
+                    and "DistributedDataParallel is not needed" in str(exc)):
+                raise
+            raise NotImplementedError(
+                f"{type(self).__name__} with skorch's AccelerateMixin cannot be spread "
+                "over CPU processes: accelerate wraps the loss, which has no "
+                "parameters, in DistributedDataParallel, which refuses it (a plain "
+                "skorch net with the mixin fails the same way). On CPUs, start the "
+                "estimator without the mixin under torchrun; it spreads the fit "
+                "itself.") from exc
+
+    def _check_accelerator(self):
+        """Refuse what skorch's ``AccelerateMixin`` cannot run with the core.
+
+        The mixin's training step leaves out the core's float16 loss
+        scaling; the accelerator's own float16 scaling would unscale
+        Flywheel's second network's gradients, which it never scaled, and
+        let stages that keep their network step on scaled gradients; its
+        gradient accumulation would skip the steps of a method's own loop.
+        """
+        accelerator = getattr(self, "accelerator", None)
+        if accelerator is None:
+            return
+        name = type(self).__name__
+        if self.precision == "float16" or getattr(accelerator, "mixed_precision",
+                                                  "no") == "fp16":
+            raise ValueError(
+                f"{name} with skorch's AccelerateMixin cannot train in float16 (the "
+                "estimator's precision='float16' or the accelerator's "
+                "mixed_precision='fp16'). Use bfloat16 (Accelerator(mixed_precision="
+                "'bf16') or precision='bfloat16'), or precision='float16' without the "
+                "mixin.")
+        if getattr(accelerator, "gradient_accumulation_steps", 1) != 1:
+            raise ValueError(
+                f"{name} with skorch's AccelerateMixin cannot accumulate gradients over "
+                f"{accelerator.gradient_accumulation_steps} steps; create the "
+                "Accelerator with gradient_accumulation_steps=1 (a larger batch_size "
+                "does the same).")
 
     # skorch's incremental training does not fit methods that need the whole
     # training set at once; hiding the method keeps scikit-learn from using it.
@@ -467,7 +513,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         # a new stage that is expected, and the stage's header says more.
         self.initialized_ = False
         if fresh:
-            self.initialize()
+            self._initialize_networks()
         else:
             self._initialize_callbacks()
             self._initialize_criterion()

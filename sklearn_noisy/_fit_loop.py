@@ -173,12 +173,14 @@ class FastFitLoop(NeuralNetClassifier):
         with self.gradients_kept_local():
             step = self.train_step_single(batch, **fit_params)
         # Callbacks that read or clip gradients see them at their true scale,
-        # and, in a fit over several processes, those of the whole batch.
-        self.loss_scaler_.unscale(self.optimizer_)
+        # and, in a fit over several processes, those of the whole batch. The
+        # sum comes first: float16's overflow check then sees every process's
+        # gradients, so all skip a step or none does.
         shard = batch[0].get("shard")
         if shard is not None:
             sum_gradients([p for _, p in self.get_all_learnable_params()],
                           batch_share(batch[0], shard))
+        self.loss_scaler_.unscale(self.optimizer_)
         if "on_grad_computed" not in self.silent_batch_hooks_ or (
                 type(self).on_grad_computed is not NeuralNetClassifier.on_grad_computed):
             self.notify(
@@ -208,7 +210,7 @@ class FastFitLoop(NeuralNetClassifier):
             A context manager (doing nothing when no network is wrapped).
         """
         stack = contextlib.ExitStack()
-        for name in self._modules:
+        for name in self._modules + self._criteria:
             network = getattr(self, name + "_", None)
             if isinstance(network, torch.nn.parallel.DistributedDataParallel):
                 stack.enter_context(network.no_sync())

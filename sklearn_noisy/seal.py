@@ -26,7 +26,7 @@ from ._checkpoint import (
     unusable_checkpoint,
 )
 from ._core import NoisyLabelClassifier
-from ._distributed import barrier, current_world
+from ._distributed import barrier, current_world, unwrapped
 from ._docstrings import fill_docstring
 from ._random import FitRandomness
 from ._recording import EpochSoftmaxAverage
@@ -213,9 +213,9 @@ class SEALClassifier(NoisyLabelClassifier):
         if history:
             # The saved network is the one to continue from (when not
             # reinitialising) or the final one (when nothing is left).
-            self.initialize()
+            self._initialize_networks()
             try:
-                self.module_.load_state_dict(state["module"])
+                unwrapped(self.module_).load_state_dict(state["module"])
             except RuntimeError as exc:
                 raise unusable_checkpoint(
                     checkpoint_path, "its weights do not fit the network built "
@@ -250,7 +250,8 @@ class SEALClassifier(NoisyLabelClassifier):
                     "seed": state["seed"],
                     "soft_labels": soft_labels.cpu(),
                     "history": history,
-                    "module": {k: v.cpu() for k, v in self.module_.state_dict().items()},
+                    "module": {k: v.cpu()
+                               for k, v in unwrapped(self.module_).state_dict().items()},
                 })
         self.soft_labels_ = soft_labels.double().cpu().numpy()
         self.iteration_history_ = history

@@ -201,7 +201,7 @@ class SLNClassifier(NoisyLabelClassifier):
         self.run_stage(data, "training", fields={"targets": given.clone()},
                         callbacks=callbacks)
         if momentum is not None:
-            self.module_.load_state_dict(momentum.averaged_.state_dict())
+            unwrapped(self.module_).load_state_dict(momentum.averaged_.state_dict())
             # (each process's momentum model averaged its own statistics)
             self._share_buffers()
         proba = self.eval_proba(data.X)

@@ -168,14 +168,26 @@ def accelerated_fits(output, rank, X, y, cpu=True):
             return model.to(self.device)
         return prepare_model(self, model, *args, **kwargs)
 
-    Accelerator.prepare_model = prepare_as_on_gpus
-    accelerator = Accelerator(cpu=cpu)
-    settings = {**COMMON, "device": None}
-    for name, (cls, params) in CONFIGS.items():
-        accelerated = type(f"Accelerated{cls.__name__}", (AccelerateMixin, cls), {})
-        clf = accelerated(accelerator=accelerator, **settings, **params).fit(X, y)
-        np.savez(output / f"accelerate-{name}-rank{rank}.npz", **fitted_arrays(clf, X))
-    Accelerator.prepare_model = prepare_model
+    if cpu:
+        Accelerator.prepare_model = prepare_as_on_gpus
+    try:
+        accelerator = Accelerator(cpu=cpu)
+        settings = {**COMMON, "device": None}
+        for name, (cls, params) in CONFIGS.items():
+            accelerated = type(f"Accelerated{cls.__name__}", (AccelerateMixin, cls), {})
+            clf = accelerated(accelerator=accelerator, **settings, **params).fit(X, y)
+            np.savez(output / f"accelerate-{name}-rank{rank}.npz", **fitted_arrays(clf, X))
+        # SEAL with a checkpoint: one iteration, then a longer fit resumed from it
+        seal = type("AcceleratedSEAL", (AccelerateMixin, SEALClassifier), {})
+        checkpoints = output / "accelerate-checkpoints"
+        seal(accelerator=accelerator, **settings, n_iterations=1,
+             checkpoint_dir=checkpoints).fit(X, y)
+        resumed = seal(accelerator=accelerator, **settings, n_iterations=2,
+                       checkpoint_dir=checkpoints).fit(X, y)
+        np.savez(output / f"accelerate-seal-resumed-rank{rank}.npz",
+                 **fitted_arrays(resumed, X))
+    finally:
+        Accelerator.prepare_model = prepare_model
 
 
 def main(output, device="cpu"):

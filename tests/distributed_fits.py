@@ -173,7 +173,7 @@ def accelerated_fits(output, rank, X, y, cpu=True):
     try:
         accelerator = Accelerator(cpu=cpu)
         settings = {**COMMON, "device": None}
-        for name, (cls, params) in CONFIGS.items():
+        for name, (cls, params) in {**CONFIGS, **BATCHNORM_CONFIGS}.items():
             accelerated = type(f"Accelerated{cls.__name__}", (AccelerateMixin, cls), {})
             clf = accelerated(accelerator=accelerator, **settings, **params).fit(X, y)
             np.savez(output / f"accelerate-{name}-rank{rank}.npz", **fitted_arrays(clf, X))

@@ -145,6 +145,16 @@ def test_with_accelerate_two_processes_fit_what_one_process_fits(two_processes, 
     assert (set(first["batch_sizes"]), set(second["batch_sizes"])) == halves
 
 
+@pytest.mark.parametrize("name", distributed_fits.BATCHNORM_CONFIGS)
+def test_with_accelerate_and_batchnorm_every_process_ends_with_the_same_network(
+        two_processes, name):
+    pytest.importorskip("accelerate")
+    first, second = ranks(two_processes, f"accelerate-{name}")
+    for key in first:
+        if key not in ("batch_sizes", "valid_rows_scored"):
+            np.testing.assert_array_equal(first[key], second[key], err_msg=key)
+
+
 def test_with_batchnorm_every_process_ends_with_the_first_ones_statistics(two_processes):
     # Each process's BatchNorm statistics come from its shares of the
     # batches; validation and the end of the fit use the first process's

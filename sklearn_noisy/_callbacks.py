@@ -60,19 +60,18 @@ class EpochLoss(PassthroughScoring):
     """skorch's ``PassthroughScoring``: an epoch's loss, the batch losses' mean.
 
     In a fit spread over several processes each process's history records
-    its own share of each training batch (``train_batch_size``), the loss of
-    the whole batch, and the whole batch's size (``train_total_batch_size``),
+    its own share of each batch (``train_batch_size``), the loss of the
+    whole batch, and the whole batch's size (``train_total_batch_size``),
     by which the batches are weighted here, so that every process records
     the epoch loss of a one-process fit.
     """
 
     def get_avg_score(self, history):
-        prefix = "train" if self.on_train else "valid"
-        batches = [batch for batch in history[-1, "batches"] if self.name in batch]
-        if not batches:
+        if not self.on_train:
             return super().get_avg_score(history)
-        key = (f"{prefix}_total_batch_size" if f"{prefix}_total_batch_size" in batches[0]
-               else f"{prefix}_batch_size")
+        batches = [batch for batch in history[-1, "batches"] if self.name in batch]
+        key = ("train_total_batch_size" if "train_total_batch_size" in batches[0]
+               else "train_batch_size")
         return np.average([batch[self.name] for batch in batches],
                           weights=[batch[key] for batch in batches])
 

@@ -33,6 +33,7 @@ from skorch.callbacks import (
     Callback,
     EpochScoring,
     EpochTimer,
+    PassthroughScoring,
     PrintLog,
 )
 from skorch.dataset import ValidSplit
@@ -200,7 +201,7 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         ]
         if self.train_split is not None:
             callbacks += [
-                ("valid_loss", EpochLoss(name="valid_loss")),
+                ("valid_loss", PassthroughScoring(name="valid_loss")),
                 ("valid_acc", EpochScoring(
                     "accuracy", name="valid_acc", lower_is_better=False)),
             ]

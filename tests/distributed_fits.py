@@ -10,6 +10,7 @@ drawn per process, Flywheel's contrastive negatives from each process's share
 only), so the test can show that its comparison catches them.
 """
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -147,6 +148,13 @@ def break_synchronisation(control):
         sln.draw_rows = per_process
 
 
+def resumed_seal(make, checkpoints, X, y):
+    """SEAL with a checkpoint: one iteration, then a longer fit resumed from it
+    (``make(**params)`` builds the estimator)."""
+    make(n_iterations=1, checkpoint_dir=checkpoints).fit(X, y)
+    return make(n_iterations=2, checkpoint_dir=checkpoints).fit(X, y)
+
+
 def accelerated_fits(output, rank, X, y, cpu=True):
     """Every configuration with skorch's AccelerateMixin (``accelerate-<config>``).
 
@@ -177,13 +185,9 @@ def accelerated_fits(output, rank, X, y, cpu=True):
             accelerated = type(f"Accelerated{cls.__name__}", (AccelerateMixin, cls), {})
             clf = accelerated(accelerator=accelerator, **settings, **params).fit(X, y)
             np.savez(output / f"accelerate-{name}-rank{rank}.npz", **fitted_arrays(clf, X))
-        # SEAL with a checkpoint: one iteration, then a longer fit resumed from it
         seal = type("AcceleratedSEAL", (AccelerateMixin, SEALClassifier), {})
-        checkpoints = output / "accelerate-checkpoints"
-        seal(accelerator=accelerator, **settings, n_iterations=1,
-             checkpoint_dir=checkpoints).fit(X, y)
-        resumed = seal(accelerator=accelerator, **settings, n_iterations=2,
-                       checkpoint_dir=checkpoints).fit(X, y)
+        resumed = resumed_seal(functools.partial(seal, accelerator=accelerator, **settings),
+                               output / "accelerate-checkpoints", X, y)
         np.savez(output / f"accelerate-seal-resumed-rank{rank}.npz",
                  **fitted_arrays(resumed, X))
     finally:
@@ -218,10 +222,8 @@ def main(output, device="cpu"):
         cls, params = CONFIGS[name]
         clf = cls(**COMMON, **params).fit(TensorDataset(torch.as_tensor(X)), y)
         np.savez(output / f"{name}-dataset-rank{rank}.npz", **fitted_arrays(clf, X))
-    # SEAL with a checkpoint: one iteration, then a longer fit resumed from it
-    checkpoints = output / "checkpoints"
-    SEALClassifier(**COMMON, n_iterations=1, checkpoint_dir=checkpoints).fit(X, y)
-    resumed = SEALClassifier(**COMMON, n_iterations=2, checkpoint_dir=checkpoints).fit(X, y)
+    resumed = resumed_seal(functools.partial(SEALClassifier, **COMMON),
+                           output / "checkpoints", X, y)
     np.savez(output / f"seal-resumed-rank{rank}.npz", **fitted_arrays(resumed, X))
     accelerated_fits(output, rank, X, y)
     for control, name in NEGATIVE_CONTROLS:

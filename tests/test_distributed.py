@@ -85,6 +85,18 @@ def ranks(folder, name):
     return [dict(np.load(folder / f"{name}-rank{rank}.npz")) for rank in (0, 1)]
 
 
+def assert_same_fit(first, second):
+    """Both processes hold the same fitted estimator (each its own batch shares)."""
+    for key in first:
+        if key not in ("batch_sizes", "valid_rows_scored"):
+            np.testing.assert_array_equal(first[key], second[key], err_msg=key)
+
+
+def halves(sizes):
+    """The two processes' shares of batches of ``sizes``: the first gets the odd sample."""
+    return {(size + 1) // 2 for size in sizes}, {size // 2 for size in sizes}
+
+
 def largest_difference(fit, reference):
     """The largest difference over the arrays both fits compare (not the history)."""
     keys = [key for key in reference
@@ -103,9 +115,7 @@ def test_two_processes_fit_what_one_process_fits(two_processes, one_process, nam
     first, second = ranks(two_processes, name)
     reference = one_process[name.removesuffix("-dataset")]
     # both processes hold the same fitted estimator ...
-    for key in first:
-        if key not in ("batch_sizes", "valid_rows_scored"):
-            np.testing.assert_array_equal(first[key], second[key], err_msg=key)
+    assert_same_fit(first, second)
     # ... which is the one-process fit, up to the order of float sums
     assert largest_difference(first, reference) < TOLERANCE
     # (a resumed fit records only the stages it trained)
@@ -115,8 +125,7 @@ def test_two_processes_fit_what_one_process_fits(two_processes, one_process, nam
     # each trained on its half of every epoch's samples (151: 76 and 75)
     whole = set(reference["batch_sizes"])
     assert whole == {151} or name == "seal-validation"  # (121 under train_split=0.2)
-    halves = {(size + 1) // 2 for size in whole}, {size // 2 for size in whole}
-    assert (set(first["batch_sizes"]), set(second["batch_sizes"])) == halves
+    assert (set(first["batch_sizes"]), set(second["batch_sizes"])) == halves(whole)
     if "valid_batch_sizes" in reference:
         # ... and scored its half of the validation part (31 samples: 16 and
         # 15), whose whole batches both histories record
@@ -124,8 +133,8 @@ def test_two_processes_fit_what_one_process_fits(two_processes, one_process, nam
                                       reference["valid_batch_sizes"])
         whole = set(reference["valid_batch_sizes"])
         assert whole == {31}
-        halves = {(size + 1) // 2 for size in whole}, {size // 2 for size in whole}
-        assert (set(first["valid_rows_scored"]), set(second["valid_rows_scored"])) == halves
+        assert (set(first["valid_rows_scored"]),
+                set(second["valid_rows_scored"])) == halves(whole)
 
 
 @pytest.mark.parametrize("name", [*distributed_fits.CONFIGS, "seal-resumed"])
@@ -136,13 +145,10 @@ def test_with_accelerate_two_processes_fit_what_one_process_fits(two_processes, 
     # SEAL checkpoint holds the network, not its wrapper)
     pytest.importorskip("accelerate")
     first, second = ranks(two_processes, f"accelerate-{name}")
-    for key in first:
-        if key not in ("batch_sizes", "valid_rows_scored"):
-            np.testing.assert_array_equal(first[key], second[key], err_msg=key)
+    assert_same_fit(first, second)
     assert largest_difference(first, one_process[name]) < TOLERANCE
-    halves = ({(size + 1) // 2 for size in one_process[name]["batch_sizes"]},
-              {size // 2 for size in one_process[name]["batch_sizes"]})
-    assert (set(first["batch_sizes"]), set(second["batch_sizes"])) == halves
+    assert (set(first["batch_sizes"]),
+            set(second["batch_sizes"])) == halves(one_process[name]["batch_sizes"])
 
 
 @pytest.mark.parametrize("name", distributed_fits.BATCHNORM_CONFIGS)
@@ -150,9 +156,7 @@ def test_with_accelerate_and_batchnorm_every_process_ends_with_the_same_network(
         two_processes, name):
     pytest.importorskip("accelerate")
     first, second = ranks(two_processes, f"accelerate-{name}")
-    for key in first:
-        if key not in ("batch_sizes", "valid_rows_scored"):
-            np.testing.assert_array_equal(first[key], second[key], err_msg=key)
+    assert_same_fit(first, second)
 
 
 def test_with_batchnorm_every_process_ends_with_the_first_ones_statistics(two_processes):
@@ -162,9 +166,7 @@ def test_with_batchnorm_every_process_ends_with_the_first_ones_statistics(two_pr
     # batch an epoch).
     first, second = ranks(two_processes, "ce-batchnorm")
     assert len(first["epoch_buffers"]) == distributed_fits.COMMON["max_epochs"]
-    for key in first:
-        if key not in ("batch_sizes", "valid_rows_scored"):
-            np.testing.assert_array_equal(first[key], second[key], err_msg=key)
+    assert_same_fit(first, second)
 
 
 def test_the_first_process_alone_writes_the_checkpoint(two_processes):

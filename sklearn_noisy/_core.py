@@ -57,6 +57,7 @@ from ._distributed import (
     fitting_in,
     gather_rows,
     rows_of,
+    synchronised_batchnorm,
 )
 from ._fit_loop import FastFitLoop, NonFiniteLoss
 from ._inference import (
@@ -261,9 +262,38 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         """Shuffled index batches for training, in-order slices otherwise."""
         if training:
             data, _ = base_and_indices(dataset)
-            return ShuffledBatches(dataset, self.batch_size, data.shuffle_generator,
-                                   drop_last=self._drop_last())
+            batches = ShuffledBatches(dataset, self.batch_size, data.shuffle_generator,
+                                      drop_last=self._drop_last())
+            self._check_batchnorm_shares(batches.batch_lengths())
+            return batches
         return SequentialBatches(dataset, self._inference_batch_size())
+
+    def _check_batchnorm_shares(self, lengths):
+        """Refuse batches that would leave a process of a parallel fit one
+        sample for the statistics of its own BatchNorm layers.
+
+        Where ``SyncBatchNorm`` does not run (CPU processes), each process
+        normalises its share of a batch by the share's own statistics, which
+        takes two samples; one process failing alone would leave the others
+        waiting for it.
+        """
+        world = current_world()
+        smallest = min(lengths, default=self.batch_size)
+        if not world.parallel or smallest // world.size >= 2:
+            return
+        if not any(isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)
+                   and not isinstance(layer, torch.nn.SyncBatchNorm)
+                   for layer in self.module_.modules()):
+            return
+        batch = (f"batch_size={self.batch_size}" if smallest == self.batch_size
+                 else f"the last batch of every epoch, of {smallest} samples,")
+        raise ValueError(
+            f"In a fit over {world.size} processes, {batch} leaves a process one sample, "
+            "too few for its BatchNorm layers, which normalise each process's share of a "
+            f"batch by its own statistics on {self._device()} (SyncBatchNorm, which "
+            "uses those of the whole batch, needs CUDA). Use a batch_size of at least "
+            f"{2 * world.size} whose last batch also has at least {2 * world.size} "
+            "samples, or iterator_train__drop_last=True.")
 
     def _drop_last(self):
         # skorch's name for it; the loaders of a Dataset never see it, the
@@ -286,7 +316,8 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         return self
 
     def _build_network(self):
-        """A fresh network, checked, in its memory format.
+        """A fresh network, checked, in its memory format; in a fit over
+        several processes, with BatchNorm statistics of the whole batch.
 
         skorch moves it to the device and compiles it (``compile=True``)
         once it is registered.
@@ -301,6 +332,10 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
                                    len(self.classes_), self.input_dtype_)
         if self._uses_channels_last():
             network = network.to(memory_format=torch.channels_last)
+        if current_world().parallel:
+            # (where the device can; elsewhere each process keeps its own
+            # statistics, see _share_buffers)
+            network = synchronised_batchnorm(network, self._device())
         return network
 
     def _uses_channels_last(self):

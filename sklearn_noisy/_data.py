@@ -211,12 +211,24 @@ class ShuffledBatches:
                 f"{self._n_samples()} samples, fewer than batch_size={batch_size}.")
 
     def __len__(self):
-        if self.drop_last:
-            return self._n_samples() // self.batch_size
-        return -(-self._n_samples() // self.batch_size)
+        return len(self.batch_lengths())
 
     def _n_samples(self):
         return len(self.data) if self.indices is None else len(self.indices)
+
+    def batch_lengths(self):
+        """The number of samples in each batch of an epoch."""
+        full, tail = divmod(self._n_samples(), self.batch_size)
+        lengths = [self.batch_size] * full
+        if tail and not self.drop_last:
+            if lengths and tail < max(2, current_world().size):
+                # A batch of one sample breaks BatchNorm in training mode,
+                # and every process of a parallel fit needs a sample of each
+                # batch: a smaller tail joins the batch before it instead.
+                lengths[-1] += tail
+            else:
+                lengths.append(tail)
+        return lengths
 
     def __iter__(self):
         order = torch.randperm(
@@ -224,15 +236,9 @@ class ShuffledBatches:
         )
         if self.indices is not None:
             order = self.indices[order.to(self.indices.device)]
-        batches = list(order.split(self.batch_size))
+        lengths = self.batch_lengths()
+        batches = list(order[:sum(lengths)].split(lengths))
         world = current_world()
-        if self.drop_last and len(batches[-1]) < self.batch_size:
-            batches.pop()
-        elif len(batches) > 1 and len(batches[-1]) < max(2, world.size):
-            # A batch of one sample breaks BatchNorm in training mode, and
-            # every process of a parallel fit needs a sample of each batch:
-            # a smaller tail joins the batch before it instead.
-            batches[-2:] = [torch.cat(batches[-2:])]
         if not world.parallel:
             yield from self.data.batches(batches, training=True)
             return

@@ -19,10 +19,18 @@ over the ranks:
   by every rank on the gathered rows, its gradient flowing back to each
   rank's own rows;
 * evaluation passes are split into one contiguous part per rank and
-  gathered.
+  gathered;
+* BatchNorm layers become ``SyncBatchNorm`` where the device runs it (CUDA),
+  so that they normalise with the whole batch's statistics; elsewhere each
+  rank normalises its share with the share's, and rank 0's running
+  statistics are broadcast before evaluation passes.
 
 So the fit equals a one-process fit, up to float rounding, whatever the
-number of ranks; dropout is the exception (each rank draws its own masks).
+number of ranks; dropout is the exception (each rank draws its own masks),
+and so is BatchNorm without ``SyncBatchNorm``. With it, a batch that the
+ranks share unevenly is the exception: torch sums the ranks' gradients
+through the batch statistics unweighted, while the fit weighs each rank's
+gradients by its share.
 The functions here are the only place that talks to the process group.
 """
 
@@ -227,6 +235,26 @@ def broadcast_buffers(module):
     """Overwrite ``module``'s buffers (BatchNorm's statistics) in place with
     the first process's."""
     _in_one_buffer(list(module.buffers()), lambda flat: dist.broadcast(flat, src=0))
+
+
+def synchronised_batchnorm(network, device):
+    """``network`` with torch's ``SyncBatchNorm`` in place of its BatchNorm layers,
+    where ``device`` runs it (CUDA, XPU, HPU); else ``network`` unchanged.
+
+    A ``SyncBatchNorm`` layer normalises each process's share of a batch with
+    the statistics of the whole batch, as one process would. It keeps the
+    BatchNorm's parameters, buffers and state-dict keys, and outside a
+    process group, or in evaluation mode, computes what BatchNorm computes.
+    """
+    if not syncs_batchnorm(device):
+        return network
+    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(network)
+
+
+def syncs_batchnorm(device):
+    """Whether torch's ``SyncBatchNorm`` trains on ``device`` (its own list of types)."""
+    types = ("cuda", "hpu", "xpu", torch._C._get_privateuse1_backend_name())
+    return torch.device(device).type in types
 
 
 def unwrapped(network):

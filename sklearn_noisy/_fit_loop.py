@@ -250,7 +250,8 @@ class FastFitLoop(NeuralNetClassifier):
     def _share_buffers(self):
         """Give every process the first process's network buffers.
 
-        In a fit spread over several processes each process's BatchNorm
+        In a fit spread over several processes on a device without
+        ``SyncBatchNorm`` (CPU processes), each process's BatchNorm
         statistics come from its own shares of the batches; validation
         passes and the end of every stage use the first process's.
         """

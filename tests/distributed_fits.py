@@ -10,6 +10,7 @@ drawn per process, Flywheel's contrastive negatives from each process's share
 only), so the test can show that its comparison catches them.
 """
 
+import contextlib
 import functools
 import os
 import sys
@@ -52,14 +53,29 @@ CONFIGS = {
         "callbacks": [("stop", EarlyStopping(monitor="valid_acc", lower_is_better=False,
                                              patience=2))]}),
 }
-#: with BatchNorm, a fit depends on the number of processes (each process's
-#: statistics come from its share of a batch): only compared across ranks
+
+
+def batchnorm_network(n_features, n_classes):
+    # No bias before the BatchNorm, as in the papers' networks: its gradient
+    # is zero up to float rounding, which Adam scales up to full steps, so
+    # the bias, and the running means, would follow the rounding.
+    return torch.nn.Sequential(
+        torch.nn.Linear(n_features, 16, bias=False), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
+        torch.nn.Linear(16, n_classes))
+
+
+#: with BatchNorm, a fit on CPU processes depends on their number (each
+#: process's statistics come from its share of a batch): only compared across
+#: ranks; with SyncBatchNorm (``synchronised-<config>``) it is the one-process
+#: fit. (The training part, 120 samples, splits evenly into batches and
+#: shares: 32, 32, 32, 24.)
 BATCHNORM_CONFIGS = {
-    "ce-batchnorm": (CrossEntropyClassifier, {
-        "module": lambda n_features, n_classes: torch.nn.Sequential(
-            torch.nn.Linear(n_features, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
-            torch.nn.Linear(16, n_classes)),
-        "train_split": 0.2}),
+    "ce-batchnorm": (CrossEntropyClassifier, {"module": batchnorm_network,
+                                              "train_split": 0.2}),
+    "sln-batchnorm": (SLNClassifier, {"module": batchnorm_network, "train_split": 0.2,
+                                      "correction_epoch": 3}),
+    "flywheel-batchnorm": (FlywheelClassifier, {"module": batchnorm_network,
+                                                "train_split": 0.2, "warmup_epochs": 2}),
 }
 #: (control, configuration): a synchronisation undone on purpose
 NEGATIVE_CONTROLS = [("eta-not-gathered", "confusion-em-batch"),
@@ -148,6 +164,80 @@ def break_synchronisation(control):
         sln.draw_rows = per_process
 
 
+@contextlib.contextmanager
+def batchnorm_synchronised_on_cpu():
+    """Run torch's SyncBatchNorm on CPU processes, as it runs on GPUs.
+
+    torch refuses it on the CPU and has no CPU kernels for its statistics;
+    these are those kernels in plain tensor operations, and "cpu" passes
+    the device checks (torch's, the package's, which asks the same, and
+    DistributedDataParallel's, for AccelerateMixin).
+    """
+    ddp = torch.nn.parallel.DistributedDataParallel
+    def per_channel(tensor, like):
+        return tensor.view(1, -1, *[1] * (like.dim() - 2))
+
+    def dims(tensor):
+        return [d for d in range(tensor.dim()) if d != 1]
+
+    def stats(input, eps):
+        mean = input.mean(dims(input))
+        var = (input - per_channel(mean, input)).pow(2).mean(dims(input))
+        return mean, (var + eps).rsqrt()
+
+    def gather_stats(input, mean_all, invstd_all, running_mean, running_var, momentum,
+                     eps, counts):
+        weights = counts[:, None] / counts.sum()
+        mean = (weights * mean_all).sum(0)
+        var_all = invstd_all.pow(-2) - eps
+        var = (weights * (var_all + (mean_all - mean).pow(2))).sum(0)
+        if running_mean is not None:
+            total = counts.sum()
+            running_mean.mul_(1 - momentum).add_(momentum * mean)
+            running_var.mul_(1 - momentum).add_(momentum * var * total / (total - 1))
+        return mean, (var + eps).rsqrt()
+
+    def elemt(input, weight, bias, mean, invstd, eps):
+        out = (input - per_channel(mean, input)) * per_channel(invstd, input)
+        if weight is not None:
+            out = out * per_channel(weight, input) + per_channel(bias, input)
+        return out
+
+    def backward_reduce(grad, input, mean, invstd, weight, input_g, weight_g, bias_g):
+        centred = input - per_channel(mean, input)
+        sum_dy = grad.sum(dims(grad))
+        sum_dy_xmu = (grad * centred).sum(dims(grad))
+        return sum_dy, sum_dy_xmu, sum_dy_xmu * invstd, sum_dy
+
+    def backward_elemt(grad, input, mean, invstd, weight, sum_dy, sum_dy_xmu, count):
+        total = count.sum().to(grad.dtype)
+        centred = input - per_channel(mean, input)
+        scale = invstd if weight is None else invstd * weight
+        return (grad - per_channel(sum_dy / total, grad)
+                - centred * per_channel(invstd.pow(2) * sum_dy_xmu / total, grad)
+                ) * per_channel(scale, grad)
+
+    kernels = {"batch_norm_stats": stats,
+               "batch_norm_gather_stats_with_counts": gather_stats,
+               "batch_norm_elemt": elemt,
+               "batch_norm_backward_reduce": backward_reduce,
+               "batch_norm_backward_elemt": backward_elemt}
+    saved = {name: getattr(torch, name) for name in kernels}
+    backend_name = torch._C._get_privateuse1_backend_name
+    ddp_check = ddp._passing_sync_batchnorm_handle
+    for name, kernel in kernels.items():
+        setattr(torch, name, kernel)
+    torch._C._get_privateuse1_backend_name = lambda: "cpu"
+    ddp._passing_sync_batchnorm_handle = lambda self, module: None
+    try:
+        yield
+    finally:
+        for name, kernel in saved.items():
+            setattr(torch, name, kernel)
+        torch._C._get_privateuse1_backend_name = backend_name
+        ddp._passing_sync_batchnorm_handle = ddp_check
+
+
 def resumed_seal(make, checkpoints, X, y):
     """SEAL with a checkpoint: one iteration, then a longer fit resumed from it
     (``make(**params)`` builds the estimator)."""
@@ -155,8 +245,10 @@ def resumed_seal(make, checkpoints, X, y):
     return make(n_iterations=2, checkpoint_dir=checkpoints).fit(X, y)
 
 
-def accelerated_fits(output, rank, X, y, cpu=True):
-    """Every configuration with skorch's AccelerateMixin (``accelerate-<config>``).
+def accelerated_fits(output, rank, X, y, configs, prefix="accelerate-", cpu=True):
+    """The ``configs`` with skorch's AccelerateMixin (``<prefix><config>``),
+    and, unless only BatchNorm configurations are asked for, a SEAL
+    checkpoint and resume.
 
     On CPU processes accelerate (1.16) wraps every module it prepares in
     DistributedDataParallel, which refuses a loss without parameters; on
@@ -181,15 +273,16 @@ def accelerated_fits(output, rank, X, y, cpu=True):
     try:
         accelerator = Accelerator(cpu=cpu)
         settings = {**COMMON, "device": None}
-        for name, (cls, params) in {**CONFIGS, **BATCHNORM_CONFIGS}.items():
+        for name, (cls, params) in configs.items():
             accelerated = type(f"Accelerated{cls.__name__}", (AccelerateMixin, cls), {})
             clf = accelerated(accelerator=accelerator, **settings, **params).fit(X, y)
-            np.savez(output / f"accelerate-{name}-rank{rank}.npz", **fitted_arrays(clf, X))
+            np.savez(output / f"{prefix}{name}-rank{rank}.npz", **fitted_arrays(clf, X))
+        if configs is BATCHNORM_CONFIGS:
+            return
         seal = type("AcceleratedSEAL", (AccelerateMixin, SEALClassifier), {})
         resumed = resumed_seal(functools.partial(seal, accelerator=accelerator, **settings),
-                               output / "accelerate-checkpoints", X, y)
-        np.savez(output / f"accelerate-seal-resumed-rank{rank}.npz",
-                 **fitted_arrays(resumed, X))
+                               output / f"{prefix}checkpoints", X, y)
+        np.savez(output / f"{prefix}seal-resumed-rank{rank}.npz", **fitted_arrays(resumed, X))
     finally:
         Accelerator.prepare_model = prepare_model
 
@@ -215,7 +308,7 @@ def main(output, device="cpu"):
         np.savez(output / f"{name}-rank{rank}.npz", **fitted_arrays(clf, X),
                  epoch_buffers=np.array(trace.sums))
     if device != "cpu":
-        accelerated_fits(output, rank, X, y, cpu=False)
+        accelerated_fits(output, rank, X, y, {**CONFIGS, **BATCHNORM_CONFIGS}, cpu=False)
         dist.destroy_process_group()
         return
     for name in DATASET_CONFIGS:
@@ -225,7 +318,16 @@ def main(output, device="cpu"):
     resumed = resumed_seal(functools.partial(SEALClassifier, **COMMON),
                            output / "checkpoints", X, y)
     np.savez(output / f"seal-resumed-rank{rank}.npz", **fitted_arrays(resumed, X))
-    accelerated_fits(output, rank, X, y)
+    accelerated_fits(output, rank, X, y, {**CONFIGS, **BATCHNORM_CONFIGS})
+    with batchnorm_synchronised_on_cpu():
+        for name, (cls, params) in BATCHNORM_CONFIGS.items():
+            clf = cls(**COMMON, **params).fit(X, y)
+            synchronised = sum(isinstance(layer, torch.nn.SyncBatchNorm)
+                               for layer in clf.module_.modules())
+            np.savez(output / f"synchronised-{name}-rank{rank}.npz", **fitted_arrays(clf, X),
+                     synchronised_layers=np.array(synchronised))
+        accelerated_fits(output, rank, X, y, BATCHNORM_CONFIGS,
+                         prefix="accelerate-synchronised-")
     for control, name in NEGATIVE_CONTROLS:
         break_synchronisation(control)
         cls, params = CONFIGS[name]

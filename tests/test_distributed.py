@@ -75,6 +75,9 @@ def one_process():
     for name, (cls, params) in distributed_fits.CONFIGS.items():
         clf = cls(**distributed_fits.COMMON, **params).fit(X, y)
         fits[name] = distributed_fits.fitted_arrays(clf, X)
+    for name, (cls, params) in distributed_fits.BATCHNORM_CONFIGS.items():
+        clf = cls(**distributed_fits.COMMON, **params).fit(X, y)
+        fits[name] = distributed_fits.fitted_arrays(clf, X)
     seal = distributed_fits.CONFIGS["seal"][0]
     clf = seal(**{**distributed_fits.COMMON, "n_iterations": 2}).fit(X, y)
     fits["seal-resumed"] = distributed_fits.fitted_arrays(clf, X)
@@ -159,14 +162,58 @@ def test_with_accelerate_and_batchnorm_every_process_ends_with_the_same_network(
     assert_same_fit(first, second)
 
 
-def test_with_batchnorm_every_process_ends_with_the_first_ones_statistics(two_processes):
+@pytest.mark.parametrize("name", distributed_fits.BATCHNORM_CONFIGS)
+def test_with_batchnorm_every_process_ends_with_the_first_ones_statistics(two_processes,
+                                                                          one_process, name):
     # Each process's BatchNorm statistics come from its shares of the
     # batches; validation and the end of the fit use the first process's
     # (epoch_buffers: the statistics as each validation batch begins, one
-    # batch an epoch).
-    first, second = ranks(two_processes, "ce-batchnorm")
-    assert len(first["epoch_buffers"]) == distributed_fits.COMMON["max_epochs"]
+    # batch an epoch) ...
+    first, second = ranks(two_processes, name)
+    assert len(first["epoch_buffers"]) >= distributed_fits.COMMON["max_epochs"]
     assert_same_fit(first, second)
+    # ... so the processes agree, on a fit that is not the one-process fit
+    assert largest_difference(first, one_process[name]) > 100 * TOLERANCE
+
+
+@pytest.mark.parametrize("name", distributed_fits.BATCHNORM_CONFIGS)
+def test_with_syncbatchnorm_two_processes_fit_what_one_process_fits(two_processes,
+                                                                    one_process, name):
+    # Where torch runs SyncBatchNorm (here its statistics are computed on the
+    # CPU as on a GPU), the networks' BatchNorm layers become SyncBatchNorm,
+    # which normalise each process's share with the whole batch's statistics
+    first, second = ranks(two_processes, f"synchronised-{name}")
+    assert first["synchronised_layers"] == 1
+    assert_same_fit(first, second)
+    assert largest_difference(first, one_process[name]) < TOLERANCE
+    assert (set(first["batch_sizes"]),
+            set(second["batch_sizes"])) == halves(one_process[name]["batch_sizes"])
+
+
+@pytest.mark.parametrize("name", distributed_fits.BATCHNORM_CONFIGS)
+def test_with_accelerate_and_syncbatchnorm_two_processes_fit_what_one_process_fits(
+        two_processes, one_process, name):
+    pytest.importorskip("accelerate")
+    first, second = ranks(two_processes, f"accelerate-synchronised-{name}")
+    assert_same_fit(first, second)
+    assert largest_difference(first, one_process[name]) < TOLERANCE
+
+
+def test_batchnorm_of_each_process_needs_two_samples_of_every_batch():
+    X, y = distributed_fits.data()
+    clf = distributed_fits.CrossEntropyClassifier(
+        module=distributed_fits.batchnorm_network, max_epochs=1, random_state=0).fit(X, y)
+    with fitting_in(World(0, 2)):
+        clf._check_batchnorm_shares([32, 4])
+        with pytest.raises(ValueError, match="last batch of every epoch, of 3 samples"):
+            clf._check_batchnorm_shares([32, 3])
+        clf.module_ = torch.nn.SyncBatchNorm.convert_sync_batchnorm(clf.module_)
+        clf._check_batchnorm_shares([32, 3])
+    with fitting_in(World(0, 4)):
+        clf.module_ = distributed_fits.batchnorm_network(8, 3)
+        with pytest.raises(ValueError, match="batch_size=6 leaves a process one sample"):
+            clf.set_params(batch_size=6)._check_batchnorm_shares([6, 6, 7])
+    clf._check_batchnorm_shares([3])  # one process: its batches are whole
 
 
 def test_the_first_process_alone_writes_the_checkpoint(two_processes):
@@ -247,9 +294,11 @@ def test_the_comparison_catches_a_broken_synchronisation(two_processes, one_proc
 @pytest.mark.skipif(not torch.cuda.is_available() or torch.cuda.device_count() < 2
                     or not dist.is_nccl_available(), reason="needs two CUDA GPUs and NCCL")
 def test_two_gpus_fit_what_one_gpu_fits(tmp_path):
+    # (on GPUs the BatchNorm configurations train with SyncBatchNorm)
     output = run_two_processes(tmp_path, "cuda")
     X, y = distributed_fits.data()
-    for name, (cls, params) in distributed_fits.CONFIGS.items():
+    for name, (cls, params) in {**distributed_fits.CONFIGS,
+                                **distributed_fits.BATCHNORM_CONFIGS}.items():
         first, second = ranks(output, name)
         one_gpu = cls(**{**distributed_fits.COMMON, "device": "cuda:0"}, **params).fit(X, y)
         # CUDA kernels may sum in any order, in one process too

@@ -27,10 +27,7 @@ over the ranks:
 
 So the fit equals a one-process fit, up to float rounding, whatever the
 number of ranks; dropout is the exception (each rank draws its own masks),
-and so is BatchNorm without ``SyncBatchNorm``. With it, a batch that the
-ranks share unevenly is the exception: torch sums the ranks' gradients
-through the batch statistics unweighted, while the fit weighs each rank's
-gradients by its share.
+and so is BatchNorm without ``SyncBatchNorm``.
 The functions here are the only place that talks to the process group.
 """
 
@@ -41,6 +38,8 @@ from typing import NamedTuple
 
 import torch
 import torch.distributed as dist
+
+from ._sync_batchnorm import share_weighted
 
 
 @dataclass(frozen=True)
@@ -242,13 +241,15 @@ def synchronised_batchnorm(network, device):
     where ``device`` runs it (CUDA, XPU, HPU); else ``network`` unchanged.
 
     A ``SyncBatchNorm`` layer normalises each process's share of a batch with
-    the statistics of the whole batch, as one process would. It keeps the
+    the statistics of the whole batch, as one process would (and, as
+    :class:`._sync_batchnorm.ShareWeightedSyncBatchNorm`, weighs the
+    processes' gradients through them as the fit weighs the rest). It keeps the
     BatchNorm's parameters, buffers and state-dict keys, and outside a
     process group, or in evaluation mode, computes what BatchNorm computes.
     """
     if not syncs_batchnorm(device):
         return network
-    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(network)
+    return share_weighted(torch.nn.SyncBatchNorm.convert_sync_batchnorm(network))
 
 
 def syncs_batchnorm(device):

@@ -31,6 +31,7 @@ from ._distributed import (
     sum_over_ranks,
 )
 from ._history import BatchHistory
+from ._sync_batchnorm import weighed_by
 from ._precision import LossScaling
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
@@ -170,16 +171,16 @@ class FastFitLoop(NeuralNetClassifier):
         small networks.
         """
         self._zero_grad_optimizer()
-        with self.gradients_kept_local():
+        shard = batch[0].get("shard")
+        share = None if shard is None else batch_share(batch[0], shard)
+        with self.gradients_kept_local(share):
             step = self.train_step_single(batch, **fit_params)
         # Callbacks that read or clip gradients see them at their true scale,
         # and, in a fit over several processes, those of the whole batch. The
         # sum comes first: float16's overflow check then sees every process's
         # gradients, so all skip a step or none does.
-        shard = batch[0].get("shard")
         if shard is not None:
-            sum_gradients([p for _, p in self.get_all_learnable_params()],
-                          batch_share(batch[0], shard))
+            sum_gradients([p for _, p in self.get_all_learnable_params()], share)
         self.loss_scaler_.unscale(self.optimizer_)
         if "on_grad_computed" not in self.silent_batch_hooks_ or (
                 type(self).on_grad_computed is not NeuralNetClassifier.on_grad_computed):
@@ -194,22 +195,33 @@ class FastFitLoop(NeuralNetClassifier):
         self._step_optimizer(_no_closure)
         return step
 
-    def gradients_kept_local(self):
-        """Keep a network's data-parallel wrapper from averaging gradients.
+    def gradients_kept_local(self, share=None):
+        """The context of a training step's forward and backward passes in a
+        fit over several processes, which sums the gradients itself, each
+        process's weighted by its ``share`` of the batch.
 
-        In a fit over several processes skorch's ``AccelerateMixin`` wraps
-        the networks in ``DistributedDataParallel``, which would average
-        the gradients of every backward pass; the fit sums them itself,
-        each weighted by its process's share of the batch. A method that
-        trains a network in a loop of its own runs each forward and
-        backward pass in this context.
+        In it, a network's data-parallel wrapper does not average the
+        gradients (skorch's ``AccelerateMixin`` wraps the networks in
+        ``DistributedDataParallel``), and ``SyncBatchNorm`` layers weigh
+        each process's gradient through the batch statistics by its
+        share. A method that trains a network in a loop of its own runs
+        each forward and backward pass in this context.
+
+        Parameters
+        ----------
+        share : float or None
+            This process's share of the batch's loss (``inputs["shard"].share``
+            for a loss that is a mean over the batch's samples); None outside
+            a fit over several processes.
 
         Returns
         -------
         contextlib.ExitStack
-            A context manager (doing nothing when no network is wrapped).
+            A context manager.
         """
         stack = contextlib.ExitStack()
+        if share is not None:
+            stack.enter_context(weighed_by(share))
         for name in self._modules + self._criteria:
             network = getattr(self, name + "_", None)
             if isinstance(network, torch.nn.parallel.DistributedDataParallel):

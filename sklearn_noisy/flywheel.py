@@ -403,7 +403,7 @@ default='auto'
             shard = inputs.get("shard")
             X = inputs["X"] if augment is _identity else augment_batch(augment, inputs, features)
             optimizer.zero_grad(set_to_none=True)
-            with self.gradients_kept_local():
+            with self.gradients_kept_local(None if shard is None else shard.share):
                 logits = self.run_network(network, X)
                 loss = F.cross_entropy(logits, labels[inputs["index"]])
                 if marginal is not None and self.confidence_weight:

@@ -4,10 +4,11 @@
 
 Each process joins a gloo process group, fits every configuration of
 :data:`CONFIGS` on the same data and writes what it fitted to
-``OUTPUT_DIR/<config>-rank<rank>.npz``. Two negative controls break the
-synchronisation on purpose (ConfusionEM's eta without gathering, SLN's noise
-drawn per process, Flywheel's contrastive negatives from each process's share
-only), so the test can show that its comparison catches them.
+``OUTPUT_DIR/<config>-rank<rank>.npz``. Negative controls break the
+synchronisation on purpose (SyncBatchNorm without weighing the processes by
+their shares, ConfusionEM's eta without gathering, SLN's noise drawn per
+process, Flywheel's contrastive negatives from each process's share only), so
+the test can show that its comparison catches them.
 """
 
 import contextlib
@@ -65,11 +66,15 @@ def batchnorm_network(n_features, n_classes):
 
 
 #: with BatchNorm, a fit on CPU processes depends on their number (each
-#: process's statistics come from its share of a batch): only compared across
-#: ranks; with SyncBatchNorm (``synchronised-<config>``) it is the one-process
-#: fit. (The training part, 120 samples, splits evenly into batches and
-#: shares: 32, 32, 32, 24.)
+#: process's statistics come from its share of a batch); with SyncBatchNorm
+#: (``synchronised-<config>``) it is the one-process fit: when the batches
+#: split evenly (``train_split=0.2`` leaves 120 samples: 32, 32, 32, 24),
+#: and when the last batch does not (151 samples: a last batch of 23) or
+#: class weights make the shares of the loss differ.
 BATCHNORM_CONFIGS = {
+    "ce-batchnorm-uneven": (CrossEntropyClassifier, {"module": batchnorm_network}),
+    "confusion-em-batchnorm-weighted": (ConfusionEMClassifier, {
+        "module": batchnorm_network, "eta_start_epoch": 1, "class_weight": "balanced"}),
     "ce-batchnorm": (CrossEntropyClassifier, {"module": batchnorm_network,
                                               "train_split": 0.2}),
     "sln-batchnorm": (SLNClassifier, {"module": batchnorm_network, "train_split": 0.2,
@@ -77,8 +82,10 @@ BATCHNORM_CONFIGS = {
     "flywheel-batchnorm": (FlywheelClassifier, {"module": batchnorm_network,
                                                 "train_split": 0.2, "warmup_epochs": 2}),
 }
-#: (control, configuration): a synchronisation undone on purpose
-NEGATIVE_CONTROLS = [("eta-not-gathered", "confusion-em-batch"),
+#: (control, configuration): a synchronisation undone on purpose (each stays
+#: undone for the controls after it)
+NEGATIVE_CONTROLS = [("batchnorm-unweighted", "confusion-em-batchnorm-weighted"),
+                     ("eta-not-gathered", "confusion-em-batch"),
                      ("noise-per-process", "sln-no-momentum"),
                      ("negatives-per-process", "flywheel")]
 #: fitted on the data as a Dataset, compared with the fit of the arrays
@@ -146,7 +153,10 @@ class BufferTrace(Callback):
 
 def break_synchronisation(control):
     """The negative controls: undo one synchronisation of a parallel fit."""
-    if control == "eta-not-gathered":
+    if control == "batchnorm-unweighted":
+        import sklearn_noisy._distributed as distributed
+        distributed.share_weighted = lambda network: network
+    elif control == "eta-not-gathered":
         import sklearn_noisy.confusion_em as confusion_em
         confusion_em.gather_rows = lambda *tensors: tensors
     elif control == "negatives-per-process":
@@ -330,8 +340,9 @@ def main(output, device="cpu"):
                          prefix="accelerate-synchronised-")
     for control, name in NEGATIVE_CONTROLS:
         break_synchronisation(control)
-        cls, params = CONFIGS[name]
-        clf = cls(**COMMON, **params).fit(X, y)
+        cls, params = {**CONFIGS, **BATCHNORM_CONFIGS}[name]
+        with batchnorm_synchronised_on_cpu():
+            clf = cls(**COMMON, **params).fit(X, y)
         np.savez(output / f"{control}-rank{rank}.npz", **fitted_arrays(clf, X))
     dist.destroy_process_group()
 

@@ -170,7 +170,8 @@ def test_with_batchnorm_every_process_ends_with_the_first_ones_statistics(two_pr
     # (epoch_buffers: the statistics as each validation batch begins, one
     # batch an epoch) ...
     first, second = ranks(two_processes, name)
-    assert len(first["epoch_buffers"]) >= distributed_fits.COMMON["max_epochs"]
+    if "valid_loss" in first:
+        assert len(first["epoch_buffers"]) >= distributed_fits.COMMON["max_epochs"]
     assert_same_fit(first, second)
     # ... so the processes agree, on a fit that is not the one-process fit
     assert largest_difference(first, one_process[name]) > 100 * TOLERANCE
@@ -312,10 +313,15 @@ def test_two_gpus_fit_what_one_gpu_fits(tmp_path):
 
 def test_the_epoch_benchmark_spreads_its_fits_over_processes():
     script = Path(__file__).parents[1] / "benchmarks" / "bench_epoch_time.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--samples", "16", "--methods", "ce", "flywheel",
-         "--nproc", "2"], env={**os.environ, "OMP_NUM_THREADS": "1"},
-        capture_output=True, text=True, timeout=300)
+    command = [sys.executable, str(script), "--samples", "16", "--methods", "ce", "flywheel",
+               "--nproc", "2"]
+    for attempt in (1, 2):
+        # (once more if torchrun's rendezvous port was taken, as above)
+        result = subprocess.run(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                                capture_output=True, text=True, timeout=300)
+        if result.returncode == 0 or attempt == 2:
+            break
+        warnings.warn("the first two-process run failed:\n" + result.stderr[-5000:])
     assert result.returncode == 0, result.stderr[-3000:]
     assert "processes: 2" in result.stdout
     assert "WRN-28-2" in result.stdout and "flywheel" in result.stdout.split("\n", 2)[2]

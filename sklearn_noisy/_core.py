@@ -58,6 +58,7 @@ from ._distributed import (
     gather_rows,
     rows_of,
     synchronised_batchnorm,
+    syncs_batchnorm,
 )
 from ._fit_loop import FastFitLoop, NonFiniteLoss
 from ._inference import (
@@ -269,29 +270,29 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         return SequentialBatches(dataset, self._inference_batch_size())
 
     def _check_batchnorm_shares(self, lengths):
-        """Refuse batches that would leave a process of a parallel fit one
-        sample for the statistics of its own BatchNorm layers.
+        """Refuse training batches of ``lengths`` that would leave a process of
+        a parallel fit fewer than two samples for its own BatchNorm1d layers.
 
         Where ``SyncBatchNorm`` does not run (CPU processes), each process
-        normalises its share of a batch by the share's own statistics, which
-        takes two samples; one process failing alone would leave the others
-        waiting for it.
+        normalises its share of a batch by the share's own statistics; a
+        BatchNorm1d layer over features (no length) needs two samples for
+        them, and one process failing alone would leave the others waiting
+        for it.
         """
         world = current_world()
         smallest = min(lengths, default=self.batch_size)
-        if not world.parallel or smallest // world.size >= 2:
+        if (not world.parallel or smallest // world.size >= 2
+                or syncs_batchnorm(self._device())):
             return
-        if not any(isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)
-                   and not isinstance(layer, torch.nn.SyncBatchNorm)
+        if not any(isinstance(layer, torch.nn.BatchNorm1d)
                    for layer in self.module_.modules()):
             return
-        batch = (f"batch_size={self.batch_size}" if smallest == self.batch_size
-                 else f"the last batch of every epoch, of {smallest} samples,")
         raise ValueError(
-            f"In a fit over {world.size} processes, {batch} leaves a process one sample, "
-            "too few for its BatchNorm layers, which normalise each process's share of a "
-            f"batch by its own statistics on {self._device()} (SyncBatchNorm, which "
-            "uses those of the whole batch, needs CUDA). Use a batch_size of at least "
+            f"In a fit over {world.size} processes, a training batch of {smallest} "
+            f"samples (batch_size={self.batch_size}) leaves a process fewer than two, too "
+            "few for its BatchNorm1d layers, which normalise each process's share of a "
+            f"batch by its own statistics on {self._device()} (SyncBatchNorm, which uses "
+            f"those of the whole batch, needs CUDA). Use a batch_size of at least "
             f"{2 * world.size} whose last batch also has at least {2 * world.size} "
             "samples, or iterator_train__drop_last=True.")
 
@@ -666,7 +667,8 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         world = current_world()
         if world.parallel:
             # Each process predicts its contiguous part of the rows, with the
-            # first process's BatchNorm statistics (each saw other samples).
+            # first process's BatchNorm statistics (without SyncBatchNorm,
+            # each process's came from its own shares of the batches).
             broadcast_buffers(network)
             start, stop = rows_of(len(X), world)
             X = X[start:stop] if augment is None else AugmentedRows(X, augment, start, stop)

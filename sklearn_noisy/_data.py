@@ -219,15 +219,14 @@ class ShuffledBatches:
     def batch_lengths(self):
         """The number of samples in each batch of an epoch."""
         full, tail = divmod(self._n_samples(), self.batch_size)
-        lengths = [self.batch_size] * full
-        if tail and not self.drop_last:
-            if lengths and tail < max(2, current_world().size):
-                # A batch of one sample breaks BatchNorm in training mode,
-                # and every process of a parallel fit needs a sample of each
-                # batch: a smaller tail joins the batch before it instead.
-                lengths[-1] += tail
-            else:
-                lengths.append(tail)
+        lengths = [self.batch_size] * full + ([tail] if tail else [])
+        if self.drop_last and tail:
+            lengths.pop()
+        elif len(lengths) > 1 and lengths[-1] < max(2, current_world().size):
+            # A batch of one sample breaks BatchNorm in training mode, and
+            # every process of a parallel fit needs a sample of each batch:
+            # a smaller last batch joins the one before it instead.
+            lengths[-2:] = [lengths[-2] + lengths[-1]]
         return lengths
 
     def __iter__(self):

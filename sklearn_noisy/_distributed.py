@@ -39,7 +39,7 @@ from typing import NamedTuple
 import torch
 import torch.distributed as dist
 
-from ._sync_batchnorm import share_weighted
+from ._sync_batchnorm import share_weighted, syncs_batchnorm
 
 
 @dataclass(frozen=True)
@@ -250,12 +250,6 @@ def synchronised_batchnorm(network, device):
     if not syncs_batchnorm(device):
         return network
     return share_weighted(torch.nn.SyncBatchNorm.convert_sync_batchnorm(network))
-
-
-def syncs_batchnorm(device):
-    """Whether torch's ``SyncBatchNorm`` trains on ``device`` (its own list of types)."""
-    types = ("cuda", "hpu", "xpu", torch._C._get_privateuse1_backend_name())
-    return torch.device(device).type in types
 
 
 def unwrapped(network):

@@ -209,10 +209,10 @@ class FastFitLoop(NeuralNetClassifier):
 
         Parameters
         ----------
-        share : float or None
-            This process's share of the batch's loss (``inputs["shard"].share``
-            for a loss that is a mean over the batch's samples); None outside
-            a fit over several processes.
+        share : float, torch.Tensor or None
+            This process's share of the batch's loss, by which its gradients
+            are weighted when summed (``inputs["shard"].share`` for a mean over
+            the batch's samples); None outside a fit over several processes.
 
         Returns
         -------
@@ -265,7 +265,8 @@ class FastFitLoop(NeuralNetClassifier):
         In a fit spread over several processes on a device without
         ``SyncBatchNorm`` (CPU processes), each process's BatchNorm
         statistics come from its own shares of the batches; validation
-        passes and the end of every stage use the first process's.
+        passes and the end of every stage use the first process's. (With
+        ``SyncBatchNorm`` they are the same everywhere already.)
         """
         if not current_world().parallel:
             return

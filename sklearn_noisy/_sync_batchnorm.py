@@ -32,6 +32,12 @@ def weighed_by(share):
         _LOSS_SHARE.reset(token)
 
 
+def syncs_batchnorm(device):
+    """Whether torch's ``SyncBatchNorm`` trains on ``device`` (its own list of types)."""
+    types = ("cuda", "hpu", "xpu", torch._C._get_privateuse1_backend_name())
+    return torch.device(device).type in types
+
+
 def share_weighted(network):
     """Make ``network``'s ``SyncBatchNorm`` layers :class:`ShareWeightedSyncBatchNorm`
     in place (the same parameters, buffers and state-dict keys); return it."""
@@ -55,7 +61,9 @@ class ShareWeightedSyncBatchNorm(torch.nn.SyncBatchNorm):
 
     def forward(self, input):
         share = _LOSS_SHARE.get()
-        if share is None or not self.training or not dist.is_initialized():
+        if (share is None or not self.training or not dist.is_initialized()
+                or not syncs_batchnorm(input.device)):
+            # (torch's layer, which refuses a device it cannot synchronise on)
             return super().forward(input)
         group = self.process_group or dist.group.WORLD
         world_size = dist.get_world_size(group)

@@ -399,7 +399,9 @@ default='auto'
         features = base_and_indices(dataset)[0].X_tensor
         scaler = self.main_loss_scaler_
         network.train()
-        for inputs, _ in ShuffledBatches(dataset, self.batch_size, generator):
+        batches = ShuffledBatches(dataset, self.batch_size, generator)
+        self._check_batchnorm_shares(batches.batch_lengths())
+        for inputs, _ in batches:
             shard = inputs.get("shard")
             X = inputs["X"] if augment is _identity else augment_batch(augment, inputs, features)
             optimizer.zero_grad(set_to_none=True)

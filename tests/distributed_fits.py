@@ -31,6 +31,7 @@ from sklearn_noisy import (
     SEALClassifier,
     SLNClassifier,
 )
+from sklearn_noisy._sync_batchnorm import ShareWeightedSyncBatchNorm
 from sklearn_noisy.augmentations import GaussianJitter
 
 #: name -> (estimator class, parameters); every fit also gets COMMON.
@@ -81,6 +82,19 @@ BATCHNORM_CONFIGS = {
                                       "correction_epoch": 3}),
     "flywheel-batchnorm": (FlywheelClassifier, {"module": batchnorm_network,
                                                 "train_split": 0.2, "warmup_epochs": 2}),
+    "flywheel-batchnorm-uneven": (FlywheelClassifier, {"module": batchnorm_network,
+                                                       "warmup_epochs": 2}),
+}
+#: name -> (estimator class, parameters): BatchNorm1d fits on CPU processes
+#: whose training batches would leave a process one sample (151 samples in
+#: batches of 37 end with one of 3, shared 2 + 1): refused, f's batches by the
+#: core, and g's, which keep that last batch, by Flywheel's own loop
+REFUSED_CONFIGS = {
+    "ce-batchnorm-small-last-batch": (CrossEntropyClassifier, {
+        "module": batchnorm_network, "batch_size": 37}),
+    "flywheel-batchnorm-small-last-batch": (FlywheelClassifier, {
+        "module": batchnorm_network, "batch_size": 37, "warmup_epochs": 1,
+        "iterator_train__drop_last": True}),
 }
 #: (control, configuration): a synchronisation undone on purpose (each stays
 #: undone for the controls after it)
@@ -332,12 +346,20 @@ def main(output, device="cpu"):
     with batchnorm_synchronised_on_cpu():
         for name, (cls, params) in BATCHNORM_CONFIGS.items():
             clf = cls(**COMMON, **params).fit(X, y)
-            synchronised = sum(isinstance(layer, torch.nn.SyncBatchNorm)
-                               for layer in clf.module_.modules())
+            networks = [clf.module_, getattr(clf, "main_network_", torch.nn.Identity())]
+            synchronised = sum(isinstance(layer, ShareWeightedSyncBatchNorm)
+                               for network in networks for layer in network.modules())
             np.savez(output / f"synchronised-{name}-rank{rank}.npz", **fitted_arrays(clf, X),
                      synchronised_layers=np.array(synchronised))
         accelerated_fits(output, rank, X, y, BATCHNORM_CONFIGS,
                          prefix="accelerate-synchronised-")
+    for name, (cls, params) in REFUSED_CONFIGS.items():
+        try:
+            cls(**{**COMMON, **params}).fit(X, y)
+            refusal = ""
+        except ValueError as error:
+            refusal = str(error)
+        (output / f"{name}-rank{rank}.txt").write_text(refusal)
     for control, name in NEGATIVE_CONTROLS:
         break_synchronisation(control)
         cls, params = {**CONFIGS, **BATCHNORM_CONFIGS}[name]

@@ -184,7 +184,8 @@ def test_with_syncbatchnorm_two_processes_fit_what_one_process_fits(two_processe
     # CPU as on a GPU), the networks' BatchNorm layers become SyncBatchNorm,
     # which normalise each process's share with the whole batch's statistics
     first, second = ranks(two_processes, f"synchronised-{name}")
-    assert first["synchronised_layers"] == 1
+    # (Flywheel's two networks have one each)
+    assert first["synchronised_layers"] == (2 if name.startswith("flywheel") else 1)
     assert_same_fit(first, second)
     assert largest_difference(first, one_process[name]) < TOLERANCE
     assert (set(first["batch_sizes"]),
@@ -200,21 +201,65 @@ def test_with_accelerate_and_syncbatchnorm_two_processes_fit_what_one_process_fi
     assert largest_difference(first, one_process[name]) < TOLERANCE
 
 
-def test_batchnorm_of_each_process_needs_two_samples_of_every_batch():
+@pytest.mark.parametrize("name", distributed_fits.REFUSED_CONFIGS)
+def test_batches_that_leave_a_cpu_process_one_sample_for_batchnorm_are_refused(
+        two_processes, name):
+    # by both processes alike, so none waits for the other
+    for rank in (0, 1):
+        refusal = (two_processes / f"{name}-rank{rank}.txt").read_text()
+        assert "a training batch of 3 samples (batch_size=37) leaves a process fewer " \
+               "than two" in refusal
+
+
+def test_batchnorm1d_of_each_cpu_process_needs_two_samples_of_every_batch(monkeypatch):
+    from sklearn_noisy import _core
     X, y = distributed_fits.data()
     clf = distributed_fits.CrossEntropyClassifier(
         module=distributed_fits.batchnorm_network, max_epochs=1, random_state=0).fit(X, y)
+    clf._check_batchnorm_shares([3])  # one process: its batches are whole
     with fitting_in(World(0, 2)):
         clf._check_batchnorm_shares([32, 4])
-        with pytest.raises(ValueError, match="last batch of every epoch, of 3 samples"):
+        with pytest.raises(ValueError, match="a training batch of 3 samples"):
             clf._check_batchnorm_shares([32, 3])
-        clf.module_ = torch.nn.SyncBatchNorm.convert_sync_batchnorm(clf.module_)
-        clf._check_batchnorm_shares([32, 3])
     with fitting_in(World(0, 4)):
+        with pytest.raises(ValueError, match="batch of 6 samples .* at least 8"):
+            clf._check_batchnorm_shares([6, 6, 7])
+        # a BatchNorm2d normalises over the pixels too: one image is enough
+        clf.module_ = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
+        clf._check_batchnorm_shares([6, 6, 7])
+        # and where SyncBatchNorm runs, the statistics are the whole batch's
         clf.module_ = distributed_fits.batchnorm_network(8, 3)
-        with pytest.raises(ValueError, match="batch_size=6 leaves a process one sample"):
-            clf.set_params(batch_size=6)._check_batchnorm_shares([6, 6, 7])
-    clf._check_batchnorm_shares([3])  # one process: its batches are whole
+        monkeypatch.setattr(_core, "syncs_batchnorm", lambda device: True)
+        clf._check_batchnorm_shares([6, 6, 7])
+
+
+def _batch_lengths_as_before(n_samples, batch_size, drop_last, world_size):
+    """The batches of ShuffledBatches as it cut them before batch_lengths."""
+    batches = list(torch.arange(n_samples).split(batch_size))
+    if drop_last and len(batches[-1]) < batch_size:
+        batches.pop()
+    elif len(batches) > 1 and len(batches[-1]) < max(2, world_size):
+        batches[-2:] = [torch.cat(batches[-2:])]
+    return [len(batch) for batch in batches]
+
+
+@pytest.mark.parametrize("world_size", [1, 2, 3])
+def test_the_batches_are_cut_as_before(world_size):
+    from sklearn_noisy._data import ShuffledBatches, TrainingData
+    with fitting_in(World(0, world_size)):
+        for n_samples in range(1, 30):
+            data = TrainingData(torch.zeros(n_samples, 2), torch.zeros(n_samples, dtype=torch.long),
+                                np.zeros(n_samples))
+            for batch_size in range(1, 9):
+                for drop_last in (False, True):
+                    if drop_last and n_samples < batch_size:
+                        continue
+                    batches = ShuffledBatches(data, batch_size, torch.Generator(),
+                                              drop_last=drop_last)
+                    expected = _batch_lengths_as_before(n_samples, batch_size, drop_last,
+                                                        world_size)
+                    assert batches.batch_lengths() == expected
+                    assert len(batches) == len(expected)
 
 
 def test_the_first_process_alone_writes_the_checkpoint(two_processes):

@@ -20,6 +20,7 @@ between epochs in callbacks that own the state they need. The public
 extension points are gathered in :mod:`sklearn_noisy.base`.
 """
 
+import math
 import numbers
 import warnings
 from collections.abc import Mapping
@@ -59,6 +60,7 @@ from ._distributed import (
     rows_of,
     synchronised_batchnorm,
     syncs_batchnorm,
+    unwrapped,
 )
 from ._fit_loop import FastFitLoop, NonFiniteLoss
 from ._inference import (
@@ -269,32 +271,60 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
             return batches
         return SequentialBatches(dataset, self._inference_batch_size())
 
-    def _check_batchnorm_shares(self, lengths):
+    def _check_batchnorm_shares(self, lengths, drop_last_helps=True):
         """Refuse training batches of ``lengths`` that would leave a process of
-        a parallel fit fewer than two samples for its own BatchNorm1d layers.
+        a parallel fit fewer than two samples for its own BatchNorm statistics.
 
         Where ``SyncBatchNorm`` does not run (CPU processes), each process
-        normalises its share of a batch by the share's own statistics; a
-        BatchNorm1d layer over features (no length) needs two samples for
-        them, and one process failing alone would leave the others waiting
-        for it.
+        normalises its share of a batch by the share's own statistics. A
+        BatchNorm layer that sees one value per channel and sample (over
+        features, or on 1x1 feature maps) needs two samples for them, and one
+        process failing alone would leave the others waiting for it.
+        ``drop_last_helps``: whether ``iterator_train__drop_last`` drops the
+        last of these batches.
         """
         world = current_world()
         smallest = min(lengths, default=self.batch_size)
         if (not world.parallel or smallest // world.size >= 2
-                or syncs_batchnorm(self._device())):
+                or syncs_batchnorm(self._device()) or not self._batchnorm_per_sample()):
             return
-        if not any(isinstance(layer, torch.nn.BatchNorm1d)
-                   for layer in self.module_.modules()):
-            return
+        needed = 2 * world.size
+        advice = (f"Use a batch_size of at least {needed} whose last batch also has at "
+                  f"least {needed} samples")
+        if drop_last_helps:
+            advice += ", or iterator_train__drop_last=True"
         raise ValueError(
             f"In a fit over {world.size} processes, a training batch of {smallest} "
             f"samples (batch_size={self.batch_size}) leaves a process fewer than two, too "
-            "few for its BatchNorm1d layers, which normalise each process's share of a "
+            "few for its BatchNorm layers, which normalise each process's share of a "
             f"batch by its own statistics on {self._device()} (SyncBatchNorm, which uses "
-            f"those of the whole batch, needs CUDA). Use a batch_size of at least "
-            f"{2 * world.size} whose last batch also has at least {2 * world.size} "
-            "samples, or iterator_train__drop_last=True.")
+            f"those of the whole batch, needs a GPU). {advice}.")
+
+    def _batchnorm_per_sample(self):
+        """Whether a BatchNorm layer of the network sees one value per channel
+        and sample (so that its batch statistics need two samples)."""
+        network = unwrapped(self.module_)
+        network = getattr(network, "_orig_mod", network)  # (compiled)
+        layers = [layer for layer in network.modules()
+                  if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)]
+        if not layers:
+            return False
+        per_sample = []
+        hooks = [layer.register_forward_pre_hook(
+                     lambda layer, args: per_sample.append(math.prod(args[0].shape[2:]) == 1))
+                 for layer in layers]
+        probe = torch.zeros((2, *self.input_shape_), dtype=self.input_dtype_,
+                            device=next(network.parameters()).device)
+        was_training = network.training
+        network.eval()
+        try:
+            with torch.no_grad():
+                network(probe)
+        finally:
+            network.train(was_training)
+            for hook in hooks:
+                hook.remove()
+        return any(per_sample)
 
     def _drop_last(self):
         # skorch's name for it; the loaders of a Dataset never see it, the

@@ -259,6 +259,16 @@ default='auto'
         self.main_network_ = self._build_network()
         return self
 
+    def get_iterator(self, dataset, training=False):
+        """The core's batches; for training, g's batches (every sample, the
+        last batch too, whatever ``drop_last``) are checked before f's first
+        epoch as f's are."""
+        iterator = super().get_iterator(dataset, training=training)
+        if training:
+            g_batches = ShuffledBatches(dataset, self.batch_size, generator=None)
+            self._check_batchnorm_shares(g_batches.batch_lengths(), drop_last_helps=False)
+        return iterator
+
     def get_all_learnable_params(self):
         """f's parameters: those skorch's loop trains (g trains in its own epoch)."""
         return self.module_.named_parameters()
@@ -399,9 +409,7 @@ default='auto'
         features = base_and_indices(dataset)[0].X_tensor
         scaler = self.main_loss_scaler_
         network.train()
-        batches = ShuffledBatches(dataset, self.batch_size, generator)
-        self._check_batchnorm_shares(batches.batch_lengths())
-        for inputs, _ in batches:
+        for inputs, _ in ShuffledBatches(dataset, self.batch_size, generator):
             shard = inputs.get("shard")
             X = inputs["X"] if augment is _identity else augment_batch(augment, inputs, features)
             optimizer.zero_grad(set_to_none=True)

@@ -87,8 +87,8 @@ BATCHNORM_CONFIGS = {
 }
 #: name -> (estimator class, parameters): BatchNorm1d fits on CPU processes
 #: whose training batches would leave a process one sample (151 samples in
-#: batches of 37 end with one of 3, shared 2 + 1): refused, f's batches by the
-#: core, and g's, which keep that last batch, by Flywheel's own loop
+#: batches of 37 end with one of 3, shared 2 + 1): refused before training,
+#: f's batches by the core, and g's, which keep that last batch, by Flywheel
 REFUSED_CONFIGS = {
     "ce-batchnorm-small-last-batch": (CrossEntropyClassifier, {
         "module": batchnorm_network, "batch_size": 37}),

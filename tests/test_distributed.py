@@ -209,6 +209,8 @@ def test_batches_that_leave_a_cpu_process_one_sample_for_batchnorm_are_refused(
         refusal = (two_processes / f"{name}-rank{rank}.txt").read_text()
         assert "a training batch of 3 samples (batch_size=37) leaves a process fewer " \
                "than two" in refusal
+        # (g's batches keep the last one whatever drop_last)
+        assert ("drop_last" in refusal) == (not name.startswith("flywheel"))
 
 
 def test_batchnorm1d_of_each_cpu_process_needs_two_samples_of_every_batch(monkeypatch):
@@ -224,11 +226,16 @@ def test_batchnorm1d_of_each_cpu_process_needs_two_samples_of_every_batch(monkey
     with fitting_in(World(0, 4)):
         with pytest.raises(ValueError, match="batch of 6 samples .* at least 8"):
             clf._check_batchnorm_shares([6, 6, 7])
-        # a BatchNorm2d normalises over the pixels too: one image is enough
+        # a BatchNorm2d normalises over the pixels too: one image is enough ...
+        clf.input_shape_ = (1, 4, 4)
         clf.module_ = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
         clf._check_batchnorm_shares([6, 6, 7])
+        # ... unless its maps are 1x1
+        clf.module_ = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 4), torch.nn.BatchNorm2d(2))
+        with pytest.raises(ValueError, match="batch of 6 samples"):
+            clf._check_batchnorm_shares([6, 6, 7])
+        assert clf.module_.training  # (as before the check's probe)
         # and where SyncBatchNorm runs, the statistics are the whole batch's
-        clf.module_ = distributed_fits.batchnorm_network(8, 3)
         monkeypatch.setattr(_core, "syncs_batchnorm", lambda device: True)
         clf._check_batchnorm_shares([6, 6, 7])
 

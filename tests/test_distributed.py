@@ -95,6 +95,15 @@ def assert_same_fit(first, second):
             np.testing.assert_array_equal(first[key], second[key], err_msg=key)
 
 
+def assert_one_process_fit(first, second, reference):
+    """Both processes hold the same fit, the one-process fit ``reference``, and
+    each trained on its half of every batch."""
+    assert_same_fit(first, second)
+    assert largest_difference(first, reference) < TOLERANCE
+    assert (set(first["batch_sizes"]),
+            set(second["batch_sizes"])) == halves(reference["batch_sizes"])
+
+
 def halves(sizes):
     """The two processes' shares of batches of ``sizes``: the first gets the odd sample."""
     return {(size + 1) // 2 for size in sizes}, {size // 2 for size in sizes}
@@ -147,11 +156,7 @@ def test_with_accelerate_two_processes_fit_what_one_process_fits(two_processes, 
     # the fit keeps summing the gradients itself, weighted by shares (and a
     # SEAL checkpoint holds the network, not its wrapper)
     pytest.importorskip("accelerate")
-    first, second = ranks(two_processes, f"accelerate-{name}")
-    assert_same_fit(first, second)
-    assert largest_difference(first, one_process[name]) < TOLERANCE
-    assert (set(first["batch_sizes"]),
-            set(second["batch_sizes"])) == halves(one_process[name]["batch_sizes"])
+    assert_one_process_fit(*ranks(two_processes, f"accelerate-{name}"), one_process[name])
 
 
 @pytest.mark.parametrize("name", distributed_fits.BATCHNORM_CONFIGS)
@@ -186,19 +191,15 @@ def test_with_syncbatchnorm_two_processes_fit_what_one_process_fits(two_processe
     first, second = ranks(two_processes, f"synchronised-{name}")
     # (Flywheel's two networks have one each)
     assert first["synchronised_layers"] == (2 if name.startswith("flywheel") else 1)
-    assert_same_fit(first, second)
-    assert largest_difference(first, one_process[name]) < TOLERANCE
-    assert (set(first["batch_sizes"]),
-            set(second["batch_sizes"])) == halves(one_process[name]["batch_sizes"])
+    assert_one_process_fit(first, second, one_process[name])
 
 
 @pytest.mark.parametrize("name", distributed_fits.BATCHNORM_CONFIGS)
 def test_with_accelerate_and_syncbatchnorm_two_processes_fit_what_one_process_fits(
         two_processes, one_process, name):
     pytest.importorskip("accelerate")
-    first, second = ranks(two_processes, f"accelerate-synchronised-{name}")
-    assert_same_fit(first, second)
-    assert largest_difference(first, one_process[name]) < TOLERANCE
+    assert_one_process_fit(*ranks(two_processes, f"accelerate-synchronised-{name}"),
+                           one_process[name])
 
 
 @pytest.mark.parametrize("name", distributed_fits.REFUSED_CONFIGS)

@@ -58,11 +58,10 @@ from ._distributed import (
     fitting_in,
     gather_rows,
     rows_of,
-    synchronised_batchnorm,
-    syncs_batchnorm,
     unwrapped,
 )
 from ._fit_loop import FastFitLoop, NonFiniteLoss
+from ._sync_batchnorm import synchronised_batchnorm, syncs_batchnorm
 from ._inference import (
     EXACT_PREDICTION_ROWS,
     AugmentedRows,
@@ -78,6 +77,7 @@ from ._random import FitRandomness, derived_seed, draw_seed
 from ._validation import (
     check_device,
     checked_network,
+    probe_output,
 )
 from .exceptions import TrainingDivergedError
 from .networks import build_network
@@ -313,15 +313,9 @@ class NoisyLabelClassifier(SklearnParameters, InputPreparation, FastFitLoop):
         hooks = [layer.register_forward_pre_hook(
                      lambda layer, args: per_sample.append(math.prod(args[0].shape[2:]) == 1))
                  for layer in layers]
-        probe = torch.zeros((2, *self.input_shape_), dtype=self.input_dtype_,
-                            device=next(network.parameters()).device)
-        was_training = network.training
-        network.eval()
         try:
-            with torch.no_grad():
-                network(probe)
+            probe_output(network, self.input_shape_, self.input_dtype_)
         finally:
-            network.train(was_training)
             for hook in hooks:
                 hook.remove()
         return any(per_sample)

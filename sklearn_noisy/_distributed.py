@@ -20,15 +20,17 @@ over the ranks:
   rank's own rows;
 * evaluation passes are split into one contiguous part per rank and
   gathered;
-* BatchNorm layers become ``SyncBatchNorm`` where the device runs it (CUDA),
-  so that they normalise with the whole batch's statistics; elsewhere each
+* BatchNorm layers become ``SyncBatchNorm`` where the device runs it (CUDA;
+  see :mod:`._sync_batchnorm`), so that they normalise with the whole batch's
+  statistics; elsewhere each
   rank normalises its share with the share's, and rank 0's running
   statistics are broadcast before evaluation passes.
 
 So the fit equals a one-process fit, up to float rounding, whatever the
 number of ranks; dropout is the exception (each rank draws its own masks),
 and so is BatchNorm without ``SyncBatchNorm``.
-The functions here are the only place that talks to the process group.
+The functions here (and :mod:`._sync_batchnorm`, for BatchNorm) are the
+only place that talks to the process group.
 """
 
 import contextlib
@@ -38,8 +40,6 @@ from typing import NamedTuple
 
 import torch
 import torch.distributed as dist
-
-from ._sync_batchnorm import share_weighted, syncs_batchnorm
 
 
 @dataclass(frozen=True)
@@ -234,22 +234,6 @@ def broadcast_buffers(module):
     """Overwrite ``module``'s buffers (BatchNorm's statistics) in place with
     the first process's."""
     _in_one_buffer(list(module.buffers()), lambda flat: dist.broadcast(flat, src=0))
-
-
-def synchronised_batchnorm(network, device):
-    """``network`` with torch's ``SyncBatchNorm`` in place of its BatchNorm layers,
-    where ``device`` runs it (CUDA, XPU, HPU); else ``network`` unchanged.
-
-    A ``SyncBatchNorm`` layer normalises each process's share of a batch with
-    the statistics of the whole batch, as one process would (and, as
-    :class:`._sync_batchnorm.ShareWeightedSyncBatchNorm`, weighs the
-    processes' gradients through them as the fit weighs the rest). It keeps the
-    BatchNorm's parameters, buffers and state-dict keys, and outside a
-    process group, or in evaluation mode, computes what BatchNorm computes.
-    """
-    if not syncs_batchnorm(device):
-        return network
-    return share_weighted(torch.nn.SyncBatchNorm.convert_sync_batchnorm(network))
 
 
 def unwrapped(network):

@@ -38,6 +38,20 @@ def syncs_batchnorm(device):
     return torch.device(device).type in types
 
 
+def synchronised_batchnorm(network, device):
+    """``network`` with :class:`ShareWeightedSyncBatchNorm` in place of its
+    BatchNorm layers, where ``device`` runs torch's ``SyncBatchNorm`` (CUDA,
+    XPU, HPU); else ``network`` unchanged.
+
+    The layers keep the BatchNorm's parameters, buffers and state-dict keys,
+    and outside a process group, or in evaluation mode, compute what
+    BatchNorm computes.
+    """
+    if not syncs_batchnorm(device):
+        return network
+    return share_weighted(torch.nn.SyncBatchNorm.convert_sync_batchnorm(network))
+
+
 def share_weighted(network):
     """Make ``network``'s ``SyncBatchNorm`` layers :class:`ShareWeightedSyncBatchNorm`
     in place (the same parameters, buffers and state-dict keys); return it."""

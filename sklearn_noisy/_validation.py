@@ -97,6 +97,20 @@ def as_input_tensor(X, device, dtype):
     return tensor
 
 
+def probe_output(network, input_shape, input_dtype=torch.float32):
+    """``network``'s output for two zero samples of ``input_shape``, in
+    evaluation mode and without gradients (its mode is left as it was)."""
+    device = next(network.parameters()).device
+    probe = torch.zeros((2, *input_shape), device=device, dtype=input_dtype)
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.no_grad():
+            return network(probe)
+    finally:
+        network.train(was_training)
+
+
 def checked_network(network, module, input_shape, n_classes, input_dtype=torch.float32):
     """Refuse a ``module`` that cannot serve as the estimator's network."""
     if not isinstance(network, torch.nn.Module):
@@ -107,20 +121,13 @@ def checked_network(network, module, input_shape, n_classes, input_dtype=torch.f
         raise ValueError(
             f"module={module!r} has no trainable parameters."
         )
-    device = next(network.parameters()).device
-    probe = torch.zeros((2, *input_shape), device=device, dtype=input_dtype)
-    was_training = network.training
-    network.eval()
     try:
-        with torch.no_grad():
-            output = network(probe)
+        output = probe_output(network, input_shape, input_dtype)
     except Exception as exc:
         raise ValueError(
             f"module={module!r} cannot process samples of shape {tuple(input_shape)}: "
             f"{exc}"
         ) from exc
-    finally:
-        network.train(was_training)
     if not isinstance(output, torch.Tensor) or tuple(output.shape) != (2, n_classes):
         shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output)
         raise ValueError(

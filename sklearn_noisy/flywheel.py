@@ -260,11 +260,11 @@ default='auto'
         return self
 
     def get_iterator(self, dataset, training=False):
-        """The core's batches; for training, g's batches (every sample, the
-        last batch too, whatever ``drop_last``) are checked before f's first
-        epoch as f's are."""
+        """The core's batches; for training under ``drop_last``, g's batches
+        (every sample, the last batch too) are checked before f's first epoch
+        as f's are."""
         iterator = super().get_iterator(dataset, training=training)
-        if training:
+        if training and self._drop_last():
             g_batches = ShuffledBatches(dataset, self.batch_size, generator=None)
             self._check_batchnorm_shares(g_batches.batch_lengths(), drop_last_helps=False)
         return iterator

@@ -168,8 +168,8 @@ class BufferTrace(Callback):
 def break_synchronisation(control):
     """The negative controls: undo one synchronisation of a parallel fit."""
     if control == "batchnorm-unweighted":
-        import sklearn_noisy._distributed as distributed
-        distributed.share_weighted = lambda network: network
+        import sklearn_noisy._sync_batchnorm as sync_batchnorm
+        sync_batchnorm.share_weighted = lambda network: network
     elif control == "eta-not-gathered":
         import sklearn_noisy.confusion_em as confusion_em
         confusion_em.gather_rows = lambda *tensors: tensors
